@@ -1,0 +1,19 @@
+# Baselines: the cheap ways to make "new" weights.
+
+
+rule noise_baseline:
+    input:
+        source=f"{R}/{{method}}/weights/training.safetensors",
+    output:
+        f"{R}/{{method}}/weights/noise{{amp}}.safetensors",
+    params:
+        noise=lambda w: noise_params(w.method),
+    log:
+        f"{R}/logs/{{method}}/baselines/noise{{amp}}.log",
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        "../envs/eval.yaml"
+    script:
+        "../workflow/scripts/noise_baseline.py"

@@ -1,0 +1,49 @@
+# Helpers shared by the rule files: config validation, paths, targets, resources.
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
+from weightmem.config import validate as _validate  # noqa: E402
+
+_validate(config, Path(workflow.basedir) / "config" / "schema.yaml")
+
+R = config["results"]
+FIGURES = ["heatmap", "min_distance_to_training", "decision_boundary", "performance_vs_novelty"]
+CLASSIFIER_METHODS = ["gpt", "hyperrep", "pdiff"]
+
+
+wildcard_constraints:
+    method="|".join(CLASSIFIER_METHODS),
+    set=r"[A-Za-z0-9_.\-]+",
+    amp=r"[0-9.]+",
+    shard=r"[0-9]+",
+
+
+def all_figures():
+    return [f"{R}/figures/{m}/{f}.png" for m in config["methods"] for f in FIGURES]
+
+
+def dataset_of(method):
+    return f"{R}/data/{config[method]['dataset']}.npz"
+
+
+def noise_sets(method):
+    return [f"noise{a:g}" for a in config[method]["baselines"]["noise"]]
+
+
+def gpu_if_cuda():
+    # a GPU is requested only where the config could use one (device auto/cuda at paper scale)
+    return 0 if config["device"] == "cpu" else 1
+
+
+def generator_config(method, variant):
+    """The generator settings of a variant ('default' = the config's generator section)."""
+    base = dict(config[method]["generator"])
+    if variant != "default":
+        raise ValueError(f"unknown generator variant '{variant}' for {method}")
+    return base
+
+
+def noise_params(method):
+    b = config[method]["baselines"]
+    return {"count": b.get("count"), "units": "normalised" if method == "gpt" else "raw"}

@@ -1,0 +1,16 @@
+rule dataset:
+    output:
+        f"{R}/data/{{dataset}}.npz",
+    params:
+        spec=lambda w: config["data"][w.dataset],
+    log:
+        f"{R}/logs/data/{{dataset}}.log",
+    benchmark:
+        f"{R}/benchmarks/data/{{dataset}}.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../envs/eval.yaml"
+    script:
+        "../workflow/scripts/dataset.py"

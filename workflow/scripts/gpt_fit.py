@@ -1,0 +1,17 @@
+"""Rule gpt_fit: train the loss-conditioned diffusion transformer on the zoo."""
+import pandas as pd
+
+from weightmem.generators.gpt import config_from_dict, config_to_dict
+from weightmem.io import load_weightset, provenance, save_state, write_csv
+from weightmem.methods import gpt
+from weightmem.runtime import script
+
+ctx = script(snakemake, "gpt.fit")  # noqa: F821
+zoo = load_weightset(snakemake.input.zoo, require_finite=True)  # noqa: F821
+scale = load_weightset(snakemake.input.training).provenance["normalisation_scale"]  # noqa: F821
+cfg = config_to_dict(config_from_dict(dict(snakemake.params.generator)))  # noqa: F821
+model, rows = gpt.fit(zoo, scale, cfg, ctx.seed, ctx.device, log=ctx.log)
+save_state(model.state_dict(), {"generator": cfg, "arch": zoo.arch, "scale": scale,
+                                "provenance": provenance(cfg, ctx.seed, "generator")},
+           snakemake.output.model)  # noqa: F821
+write_csv(pd.DataFrame(rows), snakemake.output.curve)  # noqa: F821

@@ -1,0 +1,9 @@
+"""Rule gpt_zoo_merge: concatenate zoo shards into one checkpoint set (sorted by run, step)."""
+from weightmem.io import load_weightset, save_weightset
+from weightmem.methods import gpt
+from weightmem.runtime import script
+
+ctx = script(snakemake, "gpt.zoo.merge")  # noqa: F821
+ws = gpt.merge([load_weightset(p, require_finite=True) for p in snakemake.input])  # noqa: F821
+ctx.log.info("merged %d checkpoints", len(ws))
+save_weightset(ws, snakemake.output[0])  # noqa: F821

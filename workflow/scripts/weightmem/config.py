@@ -1,0 +1,76 @@
+"""Configuration checks: the JSON schema (config/schema.yaml) plus the cross-field rules a schema
+cannot express. Errors name the offending key, e.g. ``gpt.zoo.runs_train: -1 is less than ...``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _fill_defaults(instance, schema) -> None:
+    if not isinstance(instance, dict):
+        return
+    for key, sub in schema.get("properties", {}).items():
+        if "default" in sub and key not in instance:
+            instance[key] = sub["default"]
+        if key in instance:
+            _fill_defaults(instance[key], sub)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        for key, val in instance.items():
+            if key not in schema.get("properties", {}):
+                for alt in extra.get("oneOf", [extra]):
+                    try:
+                        jsonschema.validate(val, alt)
+                    except jsonschema.ValidationError:
+                        continue
+                    _fill_defaults(val, alt)
+                    break
+
+
+def _where(err: jsonschema.ValidationError) -> str:
+    return ".".join(str(p) for p in err.absolute_path) or "(top level)"
+
+
+def validate(config: dict, schema_path: str | Path) -> dict:
+    """Validate in place (filling schema defaults) and return the config."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = []
+        for e in errors[:10]:
+            best = jsonschema.exceptions.best_match([e] + list(e.context or []))
+            lines.append(f"  {_where(best)}: {best.message}")
+        raise ConfigError("invalid configuration:\n" + "\n".join(lines))
+    _fill_defaults(config, schema)
+    _cross_checks(config)
+    return config
+
+
+def _cross_checks(config: dict) -> None:
+    problems = []
+    for m in config["methods"]:
+        if m not in config:
+            problems.append(f"methods: '{m}' is listed but there is no '{m}:' section")
+    gpt = config.get("gpt")
+    if gpt:
+        if gpt["dataset"] not in config["data"]:
+            problems.append(f"gpt.dataset: '{gpt['dataset']}' is not defined under data:")
+        z, s = gpt["zoo"], gpt["sampling"]
+        if s["n_samples"] > z["runs_heldout"]:
+            problems.append(f"gpt.sampling.n_samples: {s['n_samples']} prompts need as many "
+                            f"held-out runs, but gpt.zoo.runs_heldout is {z['runs_heldout']}")
+        if z["shards"] > z["runs_train"] + z["runs_heldout"]:
+            problems.append("gpt.zoo.shards: more shards than runs")
+        g = gpt["generator"]
+        if g["width"] % g["heads"]:
+            problems.append(f"gpt.generator.width: {g['width']} is not divisible by heads "
+                            f"{g['heads']}")
+    if problems:
+        raise ConfigError("invalid configuration:\n" + "\n".join("  " + p for p in problems))

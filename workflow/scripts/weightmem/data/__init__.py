@@ -1,0 +1,1 @@
+"""Datasets: packaged image sets (scikit-learn digits), downloads with checksums (MNIST, ...)."""

@@ -1,0 +1,70 @@
+"""Shared evaluation of classifier weight sets: behaviour on the test set, then per-model tables
+against the training set (maximum error-IoU similarity and nearest-neighbour L2; study.md)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .data.images import ImageData
+from .io import WeightSet, load_tensors, save_tensors
+from .metrics.behaviour import evaluate_classifiers, max_similarity
+from .metrics.weights import aligned_nearest, nearest
+from .nets import get as get_arch
+from .runtime import progress
+
+
+def behaviour(ws: WeightSet, data: ImageData, device: torch.device | str = "cpu") -> dict:
+    arch = get_arch(ws.arch)
+    x = torch.from_numpy(data.x_test)
+    x = x.reshape(len(x), -1) if ws.arch.startswith("mlp") else x
+    out = evaluate_classifiers(arch.forward, ws.weights, x, torch.from_numpy(data.y_test),
+                               device=device, progress=lambda it: progress(it, desc="evaluate"))
+    out["diverged"] = out["diverged"] | ~ws.finite_rows()
+    return out
+
+
+def save_behaviour(beh: dict, path) -> None:
+    save_tensors({k: beh[k] for k in ("accuracy", "masks", "diverged")}, path)
+
+
+def load_behaviour(path) -> dict:
+    return load_tensors(path, required=("accuracy", "masks", "diverged"))
+
+
+def distances(targets: WeightSet, reference: WeightSet, kind: str, exclude_self: bool, k: int = 1,
+              log=None):
+    """(min distances [M, k], indices [M, k], permutations or None) by ``plain`` or ``aligned`` L2."""
+    if kind == "plain":
+        d, i = nearest(targets.weights, reference.weights, k=k, exclude_self=exclude_self)
+        return d, i, None
+    if kind == "aligned":
+        return aligned_nearest(get_arch(targets.arch), targets.weights, reference.weights, k=k,
+                               exclude_self=exclude_self,
+                               progress=lambda it: progress(it, desc="aligned L2"))
+    raise ValueError(f"unknown distance kind '{kind}' (plain or aligned)")
+
+
+def table(name: str, ws: WeightSet, beh: dict, train_ws: WeightSet, train_beh: dict,
+          distance: str, is_training: bool) -> pd.DataFrame:
+    """One row per model of ``ws``: accuracy, diverged flag, max similarity to training (and
+    which), min L2 to training (and which). Self-pairs are excluded for the training set."""
+    if ws.layout != train_ws.layout:
+        raise ValueError(f"set '{name}' has a different layout from the training set")
+    sim, sim_idx = max_similarity(beh["masks"], train_beh["masks"], exclude_self=is_training)
+    d, d_idx, _ = distances(ws, train_ws, distance, exclude_self=is_training)
+    df = pd.DataFrame({
+        "set": name,
+        "model": np.arange(len(ws)),
+        "accuracy": beh["accuracy"].numpy(),
+        "diverged": beh["diverged"].numpy(),
+        "max_similarity": sim.numpy(),
+        "nearest_by_similarity": sim_idx.numpy(),
+        "min_l2": d[:, 0].numpy(),
+        "nearest_by_l2": d_idx[:, 0].numpy(),
+        "distance": distance,
+    })
+    for key, col in ws.rows.items():
+        if key not in df and all(isinstance(v, (int, float, str, type(None))) for v in col):
+            df[key] = col
+    return df

@@ -1,0 +1,1 @@
+"""Weight generators, one module per method, each with ``fit(...)`` and ``sample(...)``."""

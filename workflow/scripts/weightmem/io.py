@@ -1,0 +1,304 @@
+"""WeightSet: the one on-disk format for a set of N flattened weight vectors.
+
+A file is a safetensors archive holding
+  * ``weights``: float32 tensor [N, D] (rows are models, columns follow ``layout``),
+  * optional extra tensors (e.g. per-row numeric arrays) under ``extra.<name>``,
+and string metadata:
+  * ``weightmem.layout``: JSON list of [name, shape] in flattening order (sum of sizes = D),
+  * ``weightmem.rows``: JSON dict of per-row columns (run, step, role, losses ...), each of length N,
+  * ``weightmem.provenance``: JSON dict (config hash, seed, package versions, what made it),
+  * ``weightmem.arch``: architecture tag understood by :mod:`weightmem.nets` (e.g. ``mlp:64-10-10``).
+
+Every write goes to a temporary name in the same folder and is renamed into place, so a crash never
+leaves a half-written file where a reader (or Snakemake) would take it for a finished one.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import platform
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+FORMAT_VERSION = "1"
+
+
+class WeightFormatError(ValueError):
+    """A weight file (or an in-memory weight set) is not what it claims to be."""
+
+
+Layout = list[tuple[str, tuple[int, ...]]]
+
+
+def layout_size(layout: Layout) -> int:
+    return int(sum(math.prod(shape) for _, shape in layout))
+
+
+def normalise_layout(layout: Sequence) -> Layout:
+    return [(str(name), tuple(int(s) for s in shape)) for name, shape in layout]
+
+
+@dataclass
+class WeightSet:
+    """N weight vectors of one architecture, with per-row metadata and provenance."""
+
+    weights: torch.Tensor
+    layout: Layout
+    arch: str
+    rows: dict[str, list] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.layout = normalise_layout(self.layout)
+        self.validate()
+
+    # ------------------------------------------------------------------ checks
+    def validate(self, where: str = "weight set") -> None:
+        w = self.weights
+        if not isinstance(w, torch.Tensor) or w.dim() != 2:
+            raise WeightFormatError(f"{where}: weights must be a 2-D tensor [N, D], got "
+                                    f"{getattr(w, 'shape', type(w))}")
+        d = layout_size(self.layout)
+        if w.shape[1] != d:
+            raise WeightFormatError(f"{where}: weights have D={w.shape[1]} columns but the layout "
+                                    f"{[n for n, _ in self.layout]} adds up to {d}")
+        for key, col in self.rows.items():
+            if len(col) != w.shape[0]:
+                raise WeightFormatError(f"{where}: row column '{key}' has {len(col)} entries, "
+                                        f"expected N={w.shape[0]}")
+        for key, t in self.extra.items():
+            if t.shape[0] != w.shape[0]:
+                raise WeightFormatError(f"{where}: extra tensor '{key}' has {t.shape[0]} rows, "
+                                        f"expected N={w.shape[0]}")
+
+    def finite_rows(self) -> torch.Tensor:
+        """Boolean [N]: rows with no NaN/inf (diverged models are flagged, not dropped)."""
+        return torch.isfinite(self.weights).all(dim=1)
+
+    # ------------------------------------------------------------------ views
+    def __len__(self) -> int:
+        return self.weights.shape[0]
+
+    @property
+    def dim(self) -> int:
+        return self.weights.shape[1]
+
+    def unflatten(self, rows: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Split [N, D] into {name: [N, *shape]} views (no copy)."""
+        return unflatten(self.weights if rows is None else rows, self.layout)
+
+    def subset(self, index: Sequence[int] | torch.Tensor, **provenance: Any) -> "WeightSet":
+        idx = torch.as_tensor(index, dtype=torch.long)
+        il = idx.tolist()
+        return WeightSet(
+            weights=self.weights[idx].clone(),
+            layout=self.layout,
+            arch=self.arch,
+            rows={k: [v[i] for i in il] for k, v in self.rows.items()},
+            provenance={**self.provenance, **provenance},
+            extra={k: t[idx].clone() for k, t in self.extra.items()},
+        )
+
+    def with_weights(self, weights: torch.Tensor, rows: dict[str, list] | None = None,
+                     **provenance: Any) -> "WeightSet":
+        return WeightSet(weights=weights, layout=self.layout, arch=self.arch,
+                         rows=self.rows if rows is None else rows,
+                         provenance={**self.provenance, **provenance})
+
+    @staticmethod
+    def concat(sets: Sequence["WeightSet"], **provenance: Any) -> "WeightSet":
+        if not sets:
+            raise WeightFormatError("cannot concatenate an empty list of weight sets")
+        first = sets[0]
+        for s in sets[1:]:
+            if s.layout != first.layout or s.arch != first.arch:
+                raise WeightFormatError("cannot concatenate weight sets of different layouts "
+                                        f"({first.arch} vs {s.arch})")
+        keys = list(first.rows)
+        rows = {k: [x for s in sets for x in s.rows.get(k, [None] * len(s))] for k in keys}
+        extra = {k: torch.cat([s.extra[k] for s in sets]) for k in first.extra}
+        return WeightSet(torch.cat([s.weights for s in sets]), first.layout, first.arch, rows,
+                         {**first.provenance, **provenance}, extra)
+
+
+def unflatten(flat: torch.Tensor, layout: Layout) -> dict[str, torch.Tensor]:
+    out, start = {}, 0
+    lead = flat.shape[:-1]
+    for name, shape in layout:
+        n = math.prod(shape)
+        out[name] = flat[..., start:start + n].reshape(*lead, *shape)
+        start += n
+    return out
+
+
+def flatten(params: dict[str, torch.Tensor] | Sequence[torch.Tensor], layout: Layout) -> torch.Tensor:
+    """Inverse of :func:`unflatten` for tensors with one leading batch dimension
+    (``params`` as a dict by name, or a list in layout order)."""
+    tensors = [params[n] for n, _ in layout] if isinstance(params, dict) else list(params)
+    parts = [t.reshape(t.shape[0], -1) for t in tensors]
+    return torch.cat(parts, dim=1)
+
+
+# ---------------------------------------------------------------------- atomic writes
+@contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix or ".tmp",
+                               dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def package_versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("torch", "numpy", "safetensors", "weightmem"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def config_hash(cfg: Any) -> str:
+    """Stable short hash of a JSON-serialisable config fragment."""
+    blob = json.dumps(cfg, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def provenance(cfg: Any, seed: int | None, stage: str, **more: Any) -> dict[str, Any]:
+    return {"config_hash": config_hash(cfg), "seed": seed, "stage": stage,
+            "versions": package_versions(), **more}
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (np.generic,)):
+        return v.item()
+    if isinstance(v, torch.Tensor):
+        return v.item() if v.dim() == 0 else v.tolist()
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    return v
+
+
+def save_weightset(ws: WeightSet, path: str | os.PathLike) -> None:
+    ws.validate(str(path))
+    tensors = {"weights": ws.weights.detach().to(torch.float32).contiguous().cpu()}
+    for k, t in ws.extra.items():
+        tensors[f"extra.{k}"] = t.detach().contiguous().cpu()
+    meta = {
+        "weightmem.format": FORMAT_VERSION,
+        "weightmem.arch": ws.arch,
+        "weightmem.layout": json.dumps([[n, list(s)] for n, s in ws.layout]),
+        "weightmem.rows": json.dumps({k: [_jsonable(x) for x in v] for k, v in ws.rows.items()}),
+        "weightmem.provenance": json.dumps(ws.provenance, default=str),
+    }
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
+
+
+def load_weightset(path: str | os.PathLike, expect_arch: str | None = None,
+                   expect_dim: int | None = None, require_finite: bool = False) -> WeightSet:
+    """Load and check a weight file; every problem names the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightFormatError(f"{path}: weight file does not exist")
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise WeightFormatError(f"{path}: not a readable safetensors file ({e})") from e
+    if meta.get("weightmem.format") != FORMAT_VERSION or "weights" not in tensors:
+        raise WeightFormatError(f"{path}: not a weightmem weight set (missing format tag or "
+                                f"'weights' tensor)")
+    try:
+        layout = [(n, tuple(s)) for n, s in json.loads(meta["weightmem.layout"])]
+        rows = json.loads(meta["weightmem.rows"])
+        prov = json.loads(meta["weightmem.provenance"])
+        arch = meta["weightmem.arch"]
+    except (KeyError, json.JSONDecodeError, TypeError, ValueError) as e:
+        raise WeightFormatError(f"{path}: corrupt weightmem metadata ({e})") from e
+    extra = {k[len("extra."):]: t for k, t in tensors.items() if k.startswith("extra.")}
+    try:
+        ws = WeightSet(tensors["weights"], layout, arch, rows, prov, extra)
+    except WeightFormatError as e:
+        raise WeightFormatError(f"{path}: {e}") from e
+    if expect_arch is not None and arch != expect_arch:
+        raise WeightFormatError(f"{path}: architecture is '{arch}', expected '{expect_arch}'")
+    if expect_dim is not None and ws.dim != expect_dim:
+        raise WeightFormatError(f"{path}: weight vectors have D={ws.dim}, expected {expect_dim}")
+    if require_finite and not bool(ws.finite_rows().all()):
+        bad = (~ws.finite_rows()).nonzero().flatten().tolist()[:10]
+        raise WeightFormatError(f"{path}: rows {bad} contain NaN or inf weights")
+    return ws
+
+
+# ---------------------------------------------------------------------- other small artefacts
+def save_tensors(tensors: dict[str, torch.Tensor], path: str | os.PathLike,
+                 metadata: dict[str, str] | None = None) -> None:
+    with atomic_path(path) as tmp:
+        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp),
+                  metadata=metadata)
+
+
+def load_tensors(path: str | os.PathLike, required: Sequence[str] = ()) -> dict[str, torch.Tensor]:
+    path = Path(path)
+    if not path.is_file():
+        raise WeightFormatError(f"{path}: file does not exist")
+    try:
+        out = load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise WeightFormatError(f"{path}: not a readable safetensors file ({e})") from e
+    missing = [k for k in required if k not in out]
+    if missing:
+        raise WeightFormatError(f"{path}: missing tensors {missing}")
+    return out
+
+
+def save_state(state: dict[str, torch.Tensor], config: dict, path: str | os.PathLike) -> None:
+    """A fitted generator: state dict + its own config, safetensors (no pickle)."""
+    save_tensors(state, path, metadata={"weightmem.config": json.dumps(config, default=str)})
+
+
+def load_state(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
+    from safetensors import safe_open
+
+    tensors = load_tensors(path)
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata() or {}
+    if "weightmem.config" not in meta:
+        raise WeightFormatError(f"{path}: generator file has no embedded config")
+    return tensors, json.loads(meta["weightmem.config"])
+
+
+def write_csv(df, path: str | os.PathLike) -> None:
+    with atomic_path(path, suffix=".csv") as tmp:
+        df.to_csv(tmp, index=False)
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int = 150) -> None:
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")

@@ -1,0 +1,1 @@
+"""Per-method stage functions (what the workflow scripts call): one module per method."""

@@ -1,0 +1,1 @@
+"""Metrics: weight-space distances (weights), behaviour (behaviour); shapes live in shapes."""

@@ -1,0 +1,25 @@
+"""Target networks written functionally: ``forward(params, x)`` with params batched over models.
+
+An architecture is named by a short tag stored in every WeightSet (``WeightSet.arch``), so weights
+describe themselves; :func:`get` turns a tag into its layout and batched forward function.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from . import mlp
+
+_FAMILIES: dict[str, Callable] = {"mlp": mlp.from_tag}
+
+
+def get(arch: str):
+    """Return the :class:`~weightmem.nets.mlp.Arch`-like object for a tag such as ``mlp:64-10-10``."""
+    family = arch.split(":", 1)[0]
+    if family not in _FAMILIES:
+        raise ValueError(f"unknown architecture family '{family}' in tag '{arch}' "
+                         f"(known: {sorted(_FAMILIES)})")
+    return _FAMILIES[family](arch)
+
+
+def register(family: str, from_tag: Callable) -> None:
+    _FAMILIES[family] = from_tag

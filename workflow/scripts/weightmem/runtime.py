@@ -1,0 +1,92 @@
+"""Device choice, seeding, logging and progress bars: the habits every stage shares."""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import sys
+
+import numpy as np
+import torch
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` = CUDA when present, CPU otherwise; ``cpu``/``cuda`` force one."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"config asks for device '{name}' but CUDA is not available here")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def set_threads(n: int | None) -> None:
+    if n:
+        torch.set_num_threads(int(n))
+
+
+def get_logger(name: str, logfile: str | None = None) -> logging.Logger:
+    """Readable logs to stderr and (when given) to the rule's log file."""
+    log = logging.getLogger(name)
+    log.setLevel(logging.INFO)
+    log.handlers.clear()
+    fmt = logging.Formatter("%(asctime)s %(levelname)s [%(name)s] %(message)s", "%H:%M:%S")
+    h = logging.StreamHandler(sys.stderr)
+    h.setFormatter(fmt)
+    log.addHandler(h)
+    if logfile:
+        os.makedirs(os.path.dirname(logfile) or ".", exist_ok=True)
+        fh = logging.FileHandler(logfile, mode="w")
+        fh.setFormatter(fmt)
+        log.addHandler(fh)
+    for key in ("SLURM_JOB_ID", "SLURM_JOB_NODELIST"):
+        if key in os.environ:
+            log.info("%s=%s", key, os.environ[key])
+    return log
+
+
+def progress(iterable=None, **kw):
+    """tqdm progress bar on stderr (the rule's log), quiet when WEIGHTMEM_NO_PROGRESS is set."""
+    from tqdm.auto import tqdm
+
+    kw.setdefault("mininterval", 2.0)
+    kw.setdefault("file", sys.stderr)
+    kw.setdefault("disable", bool(os.environ.get("WEIGHTMEM_NO_PROGRESS")))
+    return tqdm(iterable, **kw)
+
+
+class ScriptContext:
+    """What every workflow script needs: logger, device, seed; stderr goes to the rule's log."""
+
+    def __init__(self, smk, name: str) -> None:
+        log_path = smk.log[0] if len(smk.log) else None
+        if log_path:
+            os.makedirs(os.path.dirname(log_path) or ".", exist_ok=True)
+            stream = open(log_path, "a", buffering=1)
+            console = sys.stderr
+            sys.stderr = stream  # progress bars and tracebacks land in the rule's log
+
+            def hook(kind, value, tb):  # full traceback in the log, the one-line reason on screen
+                sys.__excepthook__(kind, value, tb)
+                print(f"weightmem: rule {smk.rule} failed: {kind.__name__}: {value} "
+                      f"(details: {log_path})", file=console)
+
+            sys.excepthook = hook
+        self.log = get_logger(name)
+        cfg = smk.config
+        set_threads(cfg.get("threads"))
+        self.device = resolve_device(cfg.get("device", "auto"))
+        self.seed = int(cfg.get("seed", 0))
+        self.log.info("rule %s on %s, seed %d, torch threads %d", smk.rule, self.device,
+                      self.seed, torch.get_num_threads())
+
+
+def script(smk, name: str):
+    """Decorator-free entry point: ``ctx = script(snakemake, __name__)``."""
+    return ScriptContext(smk, name)
