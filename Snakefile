@@ -11,6 +11,22 @@ configfile: "config/config.yaml"
 
 
 include: "rules/common.smk"
+
+
+wildcard_constraints:
+    method="|".join(CLASSIFIER_METHODS),
+    set=r"[A-Za-z0-9_.\-]+",
+    amp=r"[0-9.]+",
+    shard=r"[0-9]+",
+
+
+# cheap rules run on the submitting host, not as cluster jobs
+localrules:
+    all,
+    figure_min_distance,
+    figure_performance_vs_novelty,
+
+
 include: "rules/data.smk"
 include: "rules/zoo.smk"
 include: "rules/generators.smk"

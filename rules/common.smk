@@ -1,4 +1,4 @@
-# Helpers shared by the rule files: config validation, paths, targets, resources.
+# Helpers shared by all .smk files -- config validation, paths, targets, resources.
 import sys
 from pathlib import Path
 
@@ -10,13 +10,6 @@ _validate(config, Path(workflow.basedir) / "config" / "schema.yaml")
 R = config["results"]
 FIGURES = ["heatmap", "min_distance_to_training", "decision_boundary", "performance_vs_novelty"]
 CLASSIFIER_METHODS = ["gpt", "hyperrep", "pdiff"]
-
-
-wildcard_constraints:
-    method="|".join(CLASSIFIER_METHODS),
-    set=r"[A-Za-z0-9_.\-]+",
-    amp=r"[0-9.]+",
-    shard=r"[0-9]+",
 
 
 def all_figures():

@@ -1,0 +1,86 @@
+"""End-to-end DAG tests on the tiny config (real snakemake runs, real outputs)."""
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+FIGS = ["heatmap", "min_distance_to_training", "decision_boundary", "performance_vs_novelty"]
+
+
+def smk(*args, results, check=True):
+    cmd = SNAKEMAKE + ["--configfile", "tests/config/tiny.yaml", "--config",
+                       f"results={results}", "--cores", "2", *args]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    if check and out.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{out.stdout[-3000:]}\n"
+                             f"{out.stderr[-3000:]}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    results = tmp_path_factory.mktemp("tiny") / "results"
+    # targeting one figure builds only what it needs (no noise baselines, no other figures)
+    plan = smk("-n", f"{results}/figures/gpt/heatmap.png", results=results)
+    assert "noise_baseline" not in plan.stdout and "figure_min_distance" not in plan.stdout
+    assert "gpt_fit" in plan.stdout
+    smk(results=results)
+    return results
+
+
+def test_gpt_chain_produces_real_figures_and_tables(tiny_run):
+    r = tiny_run
+    for f in FIGS:
+        png = r / "figures" / "gpt" / f"{f}.png"
+        img = np.asarray(Image.open(png).convert("L"), dtype=float)
+        assert img.shape[0] > 200 and img.std() > 10, f"{f} looks empty"
+    tables = {s: pd.read_csv(r / "gpt" / "tables" / f"{s}.csv")
+              for s in ("training", "generated", "noise0.05", "noise0.1")}
+    assert len(tables["training"]) == 24
+    assert len(tables["generated"]) == 5
+    assert len(tables["noise0.05"]) == 10 and len(tables["noise0.1"]) == 10
+    for name, df in tables.items():
+        assert np.isfinite(df[["accuracy", "max_similarity", "min_l2"]].to_numpy()).all(), name
+        assert df.accuracy.between(0, 100).all() and df.max_similarity.between(0, 1).all()
+    tr = tables["training"]
+    assert (tr.nearest_by_l2 != tr.model).all()  # self excluded
+    assert tr.accuracy.mean() > 50  # the zoo learned something
+    # noise of 0.05 normalised units stays much closer to training than models are to each other
+    assert tables["noise0.05"].min_l2.median() < tr.min_l2.median()
+
+
+def test_logs_and_benchmarks_written(tiny_run):
+    logs = list((tiny_run / "logs").rglob("*.log"))
+    assert len(logs) >= 10 and all(p.stat().st_size > 0 for p in logs)
+    assert (tiny_run / "benchmarks" / "gpt" / "generator" / "default.tsv").is_file()
+
+
+def test_second_run_has_nothing_to_do(tiny_run):
+    out = smk("-n", results=tiny_run)
+    assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_bad_config_fails_fast_naming_the_key(tmp_path):
+    out = smk("-n", "--config", "seed=-3", results=tmp_path, check=False)
+    assert out.returncode != 0 and "seed" in out.stdout + out.stderr
+
+
+def test_lint_is_clean():
+    out = subprocess.run(SNAKEMAKE + ["--lint"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    text = out.stdout + out.stderr
+    assert out.returncode == 0, text
+    assert "Lints for" not in text, text
+
+
+def test_paper_config_dry_runs():
+    out = subprocess.run(SNAKEMAKE + ["-n", "--configfile", "config/paper.yaml", "--cores", "8"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "gpt_zoo_shard" in out.stdout
