@@ -1,4 +1,5 @@
 """End-to-end DAG tests on the tiny config (real snakemake runs, real outputs)."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,13 +11,15 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+# jobs import the library of *this* checkout (not another worktree's editable install)
+ENV = {**os.environ, "PYTHONPATH": str(ROOT / "workflow" / "scripts"), "WEIGHTMEM_NO_PROGRESS": "1"}
 FIGS = ["heatmap", "min_distance_to_training", "decision_boundary", "performance_vs_novelty"]
 
 
 def smk(*args, results, check=True):
     cmd = SNAKEMAKE + ["--configfile", "tests/config/tiny.yaml", "--config",
                        f"results={results}", "--cores", "2", *args]
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, env=ENV)
     if check and out.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{out.stdout[-3000:]}\n"
                              f"{out.stderr[-3000:]}")
@@ -73,7 +76,7 @@ def test_bad_config_fails_fast_naming_the_key(tmp_path):
 
 def test_lint_is_clean():
     out = subprocess.run(SNAKEMAKE + ["--lint"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=300)
+                         timeout=300, env=ENV)
     text = out.stdout + out.stderr
     assert out.returncode == 0, text
     assert "Lints for" not in text, text
@@ -81,6 +84,6 @@ def test_lint_is_clean():
 
 def test_paper_config_dry_runs():
     out = subprocess.run(SNAKEMAKE + ["-n", "--configfile", "config/paper.yaml", "--cores", "8"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, env=ENV)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "gpt_zoo_shard" in out.stdout
