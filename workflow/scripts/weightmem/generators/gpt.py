@@ -102,7 +102,8 @@ def fit(arch: MLPArch, runs: torch.Tensor, losses: torch.Tensor, cfg: GptConfig,
     torch.manual_seed(seed)
     model = GptDenoiser(arch.layout, cfg).to(device)
     ema = EMA(model, cfg.ema_decay)
-    opt = torch.optim.AdamW(decay_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.999))
+    opt = torch.optim.AdamW(decay_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.999),
+                            foreach=True)  # one fused pass over the many small tensors
     diff = diffusion_of(cfg)
     R, K, D = runs.shape
     runs, losses = runs.to(device), losses.to(device)
