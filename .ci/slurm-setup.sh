@@ -21,7 +21,7 @@ if [ "${1:-}" = stop ]; then   # stop only what this script started (CI's exit t
             if [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = "$name" ]; then
                 kill "$pid" && log "stopped $name ($pid)"
             fi
-        done < "$STARTED"
+        done < <(tac "$STARTED")   # slurmd, slurmctld, then munged
         rm -f "$STARTED"
     fi
     exit 0
