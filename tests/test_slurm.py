@@ -108,13 +108,13 @@ def _jobs(text):
     return counts, resources
 
 
-def test_paper_scale_dag_is_small_and_fast_to_plan():
+def test_paper_scale_dag_is_small_and_fast_to_plan(summary):
     text, wall, cpu = _dry_run()
     counts, resources = _jobs(text)
     total = counts.pop("total")
-    print(f"\npaper-scale DAG under profiles/slurm: {total} jobs "
-          f"({', '.join(f'{k} {v}' for k, v in counts.items())}); "
-          f"dry run {wall:.2f} s wall, {cpu:.2f} s CPU")
+    summary.append(f"paper-scale DAG under profiles/slurm: {total} jobs "
+                   f"({', '.join(f'{k} {v}' for k, v in counts.items())}); "
+                   f"`snakemake -n --profile profiles/slurm` {wall:.2f} s wall, {cpu:.2f} s CPU")
     assert 10 <= total <= 500, f"{total} jobs: zoo training should be sharded into batched jobs"
     assert counts["gpt_zoo_shard"] >= 2
     # wall time also pays for the other processes on a shared 2-core machine; CPU time does not
@@ -207,7 +207,7 @@ def _jobs_of_run(log):
 
 
 @pytest.mark.slurm
-def test_every_cluster_job_ran_as_a_slurm_job(runs):
+def test_every_cluster_job_ran_as_a_slurm_job(runs, summary):
     jobs = _jobs_of_run(runs["log"])
     remote = {k: v for k, v in jobs.items() if not v["local"]}
     local = {k: v for k, v in jobs.items() if v["local"]}
@@ -232,8 +232,10 @@ def test_every_cluster_job_ran_as_a_slurm_job(runs):
         assert job["slurm_id"] is None
         if job["log"]:
             assert "SLURM_JOB_ID" not in Path(job["log"]).read_text()
-    print(f"\n{len(remote)} jobs ran under SLURM, {len(local)} locally, "
-          f"{runs['wall']:.0f} s wall\n" + "\n".join(sorted(lines)))
+    summary.append(f"tiny config via profiles/slurm + tests/profiles/slurm-test: {len(remote)} "
+                   f"jobs ran as SLURM jobs (COMPLETED per scontrol, SLURM_JOB_ID in each rule "
+                   f"log), {len(local)} local rules on the submitting host; {runs['wall']:.0f} s")
+    summary.extend("  " + line for line in sorted(lines))
 
 
 @pytest.mark.slurm
@@ -252,7 +254,7 @@ def _outputs(root):
 
 
 @pytest.mark.slurm
-def test_outputs_equal_a_local_run(runs):
+def test_outputs_equal_a_local_run(runs, summary):
     from safetensors import safe_open
 
     a, b = runs["slurm"], runs["local"]
@@ -278,3 +280,6 @@ def test_outputs_equal_a_local_run(runs):
                     np.testing.assert_array_equal(x[k], y[k], err_msg=f"{rel}:{k}")
         else:
             assert fa.read_bytes() == fb.read_bytes(), rel
+    kinds = sorted({p.suffix for p in files})
+    summary.append(f"all {len(files)} outputs of the SLURM run equal the local run's "
+                   f"({', '.join(kinds)}: tensors, tables, pixels)")
