@@ -69,6 +69,22 @@ def test_test_profile_differs_only_in_config_polling_and_sdm():
     assert t["configfile"] == ["tests/config/tiny.yaml"]
 
 
+def test_plugin_turns_the_gpu_resource_into_gpus():
+    """The keys the rules and profile use are the ones the plugin reads (gpu, gpu_model)."""
+    from snakemake_executor_plugin_slurm.utils import set_gres_string
+
+    class Res(dict):
+        __getattr__ = dict.__getitem__
+
+    class Job:
+        def __init__(self, **r):
+            self.resources = Res(r)
+
+    assert set_gres_string(Job(gpu=1)).strip() == "--gpus=1"
+    assert set_gres_string(Job(gpu=0)) == ""  # profile default: CPU jobs ask for no GPU
+    assert set_gres_string(Job(gpu=2, gpu_model="a100")).strip() == "--gpus=a100:2"
+
+
 def test_partition_example_is_read_by_the_plugin():
     from snakemake_executor_plugin_slurm.partitions import read_partition_file
 
