@@ -80,7 +80,8 @@ class ScriptContext:
             sys.excepthook = hook
         self.log = get_logger(name)
         cfg = smk.config
-        set_threads(cfg.get("threads"))
+        # torch threads = the CPUs Snakemake gave this job (capped by the config's `threads`)
+        set_threads(min(int(getattr(smk, "threads", 1) or 1), int(cfg.get("threads", 1 << 10))))
         self.device = resolve_device(cfg.get("device", "auto"))
         self.seed = int(cfg.get("seed", 0))
         self.log.info("rule %s on %s, seed %d, torch threads %d", smk.rule, self.device,
