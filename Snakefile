@@ -33,6 +33,7 @@ include: "rules/generators.smk"
 include: "rules/baselines.smk"
 include: "rules/evaluate.smk"
 include: "rules/figures.smk"
+include: "rules/pdiff.smk"
 
 
 rule all:

@@ -13,7 +13,8 @@ CLASSIFIER_METHODS = ["gpt", "hyperrep", "pdiff"]
 
 
 def all_figures():
-    return [f"{R}/figures/{m}/{f}.png" for m in config["methods"] for f in FIGURES]
+    return [f"{R}/figures/{m}/{f}.png" for m in config["methods"]
+            for f in FIGURES + EXTRA_FIGURES.get(m, [])]
 
 
 def dataset_of(method):
@@ -40,3 +41,9 @@ def generator_config(method, variant):
 def noise_params(method):
     b = config[method]["baselines"]
     return {"count": b.get("count"), "units": "normalised" if method == "gpt" else "raw"}
+
+
+# figures only one method has (study.md outputs 5-7)
+EXTRA_FIGURES = {
+    "pdiff": ["param_value_distribution", "performance_vs_novelty_interpolate", "tsne_interpolate"]
+}

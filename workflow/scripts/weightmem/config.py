@@ -72,5 +72,24 @@ def _cross_checks(config: dict) -> None:
         if g["width"] % g["heads"]:
             problems.append(f"gpt.generator.width: {g['width']} is not divisible by heads "
                             f"{g['heads']}")
+    problems += _pdiff_checks(config)
     if problems:
         raise ConfigError("invalid configuration:\n" + "\n".join("  " + p for p in problems))
+
+
+def _pdiff_checks(config: dict) -> list[str]:
+    pd = config.get("pdiff")
+    if not pd:
+        return []
+    problems = []
+    if pd["dataset"] not in config["data"]:
+        problems.append(f"pdiff.dataset: '{pd['dataset']}' is not defined under data:")
+    b = pd["base"]
+    if b["image_size"] > b["resize"]:
+        problems.append(f"pdiff.base.image_size: centre crop {b['image_size']} is larger than "
+                        f"resize {b['resize']}")
+    if b["crop_scale"][0] > b["crop_scale"][1]:
+        problems.append("pdiff.base.crop_scale: lower bound above upper bound")
+    if pd["baselines"]["average_k"] > pd["collect"]["checkpoints"]:
+        problems.append("pdiff.baselines.average_k: more than there are checkpoints")
+    return problems

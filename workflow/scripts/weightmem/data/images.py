@@ -181,4 +181,49 @@ def build(name: str, params: dict) -> ImageData:
         return digits(**params)
     if name == "mnist":
         return mnist(**params)
-    raise DataError(f"unknown dataset '{name}' (known: digits, mnist)")
+    if name == "cifar100":
+        return cifar100(**params)
+    raise DataError(f"unknown dataset '{name}' (known: digits, mnist, cifar100)")
+
+
+# ------------------------------------------------------------------------------- CIFAR-100
+# The binary version (pdiff.md §1.1 uses torchvision's copy of the same data). Records are
+# 1 coarse-label byte, 1 fine-label byte, 3,072 pixel bytes (R, G, B planes of 32×32, row-major).
+CIFAR100_FILES = {"cifar-100-binary.tar.gz": "03b5dce01913d631647c71ecec9e9cb8"}
+CIFAR100_MIRRORS = ("https://www.cs.toronto.edu/~kriz/",)
+CIFAR100_MEAN = (0.5071, 0.4867, 0.4408)
+CIFAR100_STD = (0.2675, 0.2565, 0.2761)
+
+
+def read_cifar_binary(blob: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
+    rec = 2 + 3 * 32 * 32
+    if len(blob) == 0 or len(blob) % rec:
+        raise DataError(f"{where}: {len(blob)} bytes is not a whole number of {rec}-byte records")
+    a = np.frombuffer(blob, dtype=np.uint8).reshape(-1, rec)
+    return a[:, 2:].reshape(-1, 3, 32, 32), a[:, 1].astype(np.int64)  # fine labels
+
+
+def cifar100(root: str | os.PathLike, download_ok: bool = True,
+             files: dict[str, str] = CIFAR100_FILES,
+             mirrors: tuple[str, ...] = CIFAR100_MIRRORS) -> ImageData:
+    """CIFAR-100 (fine labels), MD5-checked archive, normalised per channel (pdiff.md §1.1)."""
+    import tarfile
+
+    fetch_files(files, root, mirrors, download_ok)
+    archive = Path(root) / next(iter(files))
+    parts = {}
+    with tarfile.open(archive, "r:gz") as tar:
+        for m in tar.getmembers():
+            base = os.path.basename(m.name)
+            if m.isfile() and base in ("train.bin", "test.bin"):
+                parts[base] = read_cifar_binary(tar.extractfile(m).read(), f"{archive}:{m.name}")
+    missing = {"train.bin", "test.bin"} - set(parts)
+    if missing:
+        raise DataError(f"{archive}: archive lacks {sorted(missing)}")
+    mean = np.array(CIFAR100_MEAN, dtype=np.float32)[:, None, None]
+    std = np.array(CIFAR100_STD, dtype=np.float32)[:, None, None]
+    norm = lambda x: ((x.astype(np.float32) / 255.0 - mean) / std).astype(np.float32)
+    (xtr, ytr), (xte, yte) = parts["train.bin"], parts["test.bin"]
+    if ytr.max() >= 100 or yte.max() >= 100:
+        raise DataError(f"{archive}: fine labels must be < 100")
+    return ImageData(norm(xtr), ytr, norm(xte), yte, "cifar100")
