@@ -59,8 +59,8 @@ def main() -> None:
     d = digits()
     X, Y = torch.from_numpy(d.x_train), torch.from_numpy(d.y_train)
     arch = MLPArch(64, 10, 10)
-    recipe = SGDRecipe(epochs=args.epochs, batch_size=32)
-    train_mlp_zoo(arch, X, Y, X, Y, seeds[:8], SGDRecipe(epochs=1, batch_size=32),
+    recipe = SGDRecipe(epochs=args.epochs, batch_size=32, checkpoints_per_run=2)
+    train_mlp_zoo(arch, X, Y, X, Y, seeds[:8], SGDRecipe(epochs=1, batch_size=32, checkpoints_per_run=2),
                   record=False, show_progress=False)  # warm-up (thread pool, allocator)
     fast, t_fast = timed(train_mlp_zoo, arch, X, Y, X, Y, seeds, recipe, record=False,
                          show_progress=False)
@@ -77,7 +77,7 @@ def main() -> None:
     n = 60000
     g = torch.Generator().manual_seed(0)
     Xp, Yp = torch.randn(n, 784, generator=g), torch.randint(0, 10, (n,), generator=g)
-    recipe = SGDRecipe(epochs=1, batch_size=128)
+    recipe = SGDRecipe(epochs=1, batch_size=128, checkpoints_per_run=2)
     steps = recipe.iters_per_epoch(n)
     peak = matmul_gflops()
     _, t_fast = timed(train_mlp_zoo, arch, Xp, Yp, Xp, Yp, seeds, recipe, record=False,
