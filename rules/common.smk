@@ -40,3 +40,29 @@ def generator_config(method, variant):
 def noise_params(method):
     b = config[method]["baselines"]
     return {"count": b.get("count"), "units": "normalised" if method == "gpt" else "raw"}
+
+
+def noise_source(method):
+    """Weight set the noise baselines perturb (hyperrep: reconstructions of the top 30%)."""
+    return f"{R}/{method}/weights/{config[method]['baselines'].get('source', 'training')}.safetensors"
+
+
+def histogram_reference(method):
+    """Optional separate reference set for the min-L2 histogram (hyperrep: one final-epoch
+    reconstruction per run); [] = the training set itself."""
+    ref = config[method].get("histogram_reference")
+    return [f"{R}/{method}/weights/{ref}.safetensors"] if ref else []
+
+
+def extra_targets():
+    """Outputs beyond the four figures that `rule all` builds (tables the report will read)."""
+    out = []
+    if "hyperrep" in config["methods"]:
+        out += [f"{R}/hyperrep/tables/{s}.csv" for s in hyperrep_generated_sets()]
+    return out
+
+
+def hyperrep_generated_sets():
+    """'generated' = the study's sampler; every other sampler gets 'generated-<sampler>'."""
+    return ["generated" if s == "study" else f"generated-{s}"
+            for s in config["hyperrep"]["sampling"]["samplers"]]
