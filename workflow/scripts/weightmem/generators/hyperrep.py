@@ -36,7 +36,7 @@ class HyperRepConfig:
     batch_size: int = 32
     lr: float = 1e-3
     weight_decay: float = 1e-5
-    permutations: int = 1000   # pre-computed function-preserving permutations
+    permutations: int = 1000   # pre-computed function-preserving permutations (0 = off)
     noise: float = 0.0         # additive input noise σ
     erase_p: float = 0.5       # random erasing: probability, block-length fraction range, value
     erase_scale: tuple[float, float] = (0.02, 0.33)
@@ -123,11 +123,16 @@ class HyperRepAE(nn.Module):
         if not torch.equal(index.sort().values, torch.arange(dim)):
             raise ValueError("tokens must cover every weight position exactly once")
         self.register_buffer("order", index, persistent=False)
+        # per-position σ of the weight's layer (set from the training set by ``fit``): tokens are
+        # embedded as w/σ and decoded as σ·out — a fixed reparametrisation (= rescaled
+        # initialisation of embedders/debedders) so every layer starts at unit scale
+        self.register_buffer("sigma", torch.ones(dim))
 
     def token_index(self, i: int) -> torch.Tensor:
         return getattr(self, f"tok{i}")
 
     def encode(self, w: torch.Tensor) -> torch.Tensor:
+        w = w / self.sigma
         x = torch.cat([emb(w[:, self.token_index(i)]) for i, emb in enumerate(self.embed)], dim=1)
         x = x + self.pos_enc.weight
         for blk in self.enc:
@@ -146,7 +151,7 @@ class HyperRepAE(nn.Module):
         flat = torch.cat(parts, dim=1)  # in token order
         out = torch.empty_like(flat)
         out[:, self.order] = flat
-        return out
+        return out * self.sigma
 
     def forward(self, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.encode(w)
@@ -214,8 +219,11 @@ class Augment:
     def view(self, w: torch.Tensor) -> torch.Tensor:
         n, D = w.shape
         c, g = self.cfg, self.g
-        pick = torch.randint(len(self.perm), (n,), generator=g)
-        out = torch.gather(w, 1, self.perm[pick].to(w.device))
+        if len(self.perm):
+            pick = torch.randint(len(self.perm), (n,), generator=g)
+            out = torch.gather(w, 1, self.perm[pick].to(w.device))
+        else:  # permutation augmentation switched off (permutations: 0)
+            out = w
         if c.noise > 0:
             out = out + c.noise * torch.randn(out.shape, generator=g).to(w.device)
         if c.erase_p > 0:
@@ -241,6 +249,7 @@ def fit(train: torch.Tensor, tokens: list[torch.Tensor], layer_sizes: list[int],
     model = HyperRepAE(tokens, train.shape[1], cfg).to(device)
     head = ProjectionHead(cfg.latent, cfg.proj_hidden, cfg.proj_out, cfg.proj_layers).to(device)
     inv_sigma = layer_scales(train, layer_sizes).to(device)
+    model.sigma.copy_(1.0 / inv_sigma)
     aug = Augment(perm_index, cfg, g)
     params = list(model.parameters()) + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -59,6 +59,8 @@ def merge(shards: list[WeightSet]) -> WeightSet:
 def permutation_bank(arch: CNNArch, count: int, seed: int) -> torch.Tensor:
     """``count`` random function-preserving permutations as flat gather indices [count, D]."""
     g = torch.Generator().manual_seed(seed)
+    if count == 0:
+        return torch.empty(0, arch.dim, dtype=torch.long)
     return torch.stack([arch.random_permutation_index(g) for _ in range(count)])
 
 
