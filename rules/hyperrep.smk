@@ -56,7 +56,7 @@ rule hyperrep_fit:
         f"{R}/logs/hyperrep/generator/{{variant}}.log",
     benchmark:
         f"{R}/benchmarks/hyperrep/generator/{{variant}}.tsv"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=16000,
         runtime=2880,
@@ -81,7 +81,7 @@ rule hyperrep_reference:
         f"{R}/logs/hyperrep/reference.log",
     benchmark:
         f"{R}/benchmarks/hyperrep/reference.tsv"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=60,
@@ -107,7 +107,7 @@ rule hyperrep_sample:
         f"{R}/logs/hyperrep/sample/{{gen}}.log",
     benchmark:
         f"{R}/benchmarks/hyperrep/sample/{{gen}}.tsv"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=60,
