@@ -63,9 +63,9 @@ def evaluate(arch: CNNArch, flat: torch.Tensor, x: torch.Tensor, y: torch.Tensor
 
 
 def default_chunk(n_models: int, device: torch.device) -> int:
-    # CPU: ~16 models keep a step's activations (≈0.6 MB per model at batch 32) in cache;
+    # CPU: ~8 models keep a step's activations (≈0.6 MB per model at batch 32) in cache
     # the GPU wants one big program.
-    return n_models if device.type == "cuda" else min(n_models, 16)
+    return n_models if device.type == "cuda" else min(n_models, 8)
 
 
 def train_cnn_zoo(arch: CNNArch, x_train: torch.Tensor, y_train: torch.Tensor,
@@ -84,10 +84,18 @@ def train_cnn_zoo(arch: CNNArch, x_train: torch.Tensor, y_train: torch.Tensor,
     Xte, Yte = x_test.to(device, torch.float32), y_test.to(device, torch.long)
     gens = [run_generator(s) for s in seeds]
     init = torch.cat([arch.init(g) for g in gens]).to(device)
-    P = [t.contiguous().requires_grad_() for t in arch.split(init)]
-    opt = torch.optim.Adam(P, lr=recipe.lr, weight_decay=recipe.weight_decay)
     B, ipe = recipe.batch_size, recipe.iters_per_epoch(n)
     c = chunk or default_chunk(N, device)
+    starts = list(range(0, N, c))
+    # one set of leaf tensors per chunk of models: each chunk's backward writes its own gradients
+    # (slicing one big leaf would scatter every chunk's gradient into a zero-filled full tensor)
+    P = [[t.contiguous().requires_grad_() for t in arch.split(init[s:s + c])] for s in starts]
+    opt = torch.optim.Adam([t for ch in P for t in ch], lr=recipe.lr,
+                           weight_decay=recipe.weight_decay)
+
+    def flat_weights() -> torch.Tensor:
+        with torch.no_grad():
+            return torch.cat([flatten([t.detach() for t in ch], arch.layout) for ch in P])
     rows: dict[str, list] = {k: [] for k in ("run", "seed", "epoch", "test_acc", "test_loss")}
     kept = []
     bar = progress(total=recipe.epochs * ipe, desc=f"zoo {arch.tag} ×{N}",
@@ -96,10 +104,10 @@ def train_cnn_zoo(arch: CNNArch, x_train: torch.Tensor, y_train: torch.Tensor,
         order = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(device)  # [N, n]
         for j in range(ipe):
             idx = order[:, j * B:(j + 1) * B]
-            opt.zero_grad(set_to_none=False)
-            for s in range(0, N, c):
+            opt.zero_grad(set_to_none=True)
+            for k, s in enumerate(starts):
                 ic = idx[s:s + c]
-                z = forward_params([p[s:s + c] for p in P], X[ic], arch.activation, shared=False)
+                z = forward_params(P[k], X[ic], arch.activation, shared=False)
                 # sum over runs of each run's mean loss: every run gets its own gradient
                 loss = F.cross_entropy(z.reshape(-1, z.shape[-1]), Y[ic].reshape(-1),
                                        reduction="sum") / B
@@ -107,8 +115,7 @@ def train_cnn_zoo(arch: CNNArch, x_train: torch.Tensor, y_train: torch.Tensor,
             opt.step()
             bar.update(1)
         if record and epoch in recipe.checkpoint_epochs:
-            with torch.no_grad():
-                w = flatten([p.detach() for p in P], arch.layout)
+            w = flat_weights()
             acc, tl = evaluate(arch, w, Xte, Yte)
             kept.append(w.cpu())
             for r in range(N):
@@ -119,7 +126,7 @@ def train_cnn_zoo(arch: CNNArch, x_train: torch.Tensor, y_train: torch.Tensor,
                 rows["test_loss"].append(float(tl[r]))
     bar.close()
     if not record:
-        return flatten([p.detach() for p in P], arch.layout).cpu()
+        return flat_weights().cpu()
     W = torch.cat(kept)
     order = sorted(range(len(W)), key=lambda i: (rows["run"][i], rows["epoch"][i]))
     rows = {k: [v[i] for i in order] for k, v in rows.items()}
