@@ -34,9 +34,11 @@ include: "rules/baselines.smk"
 include: "rules/evaluate.smk"
 include: "rules/figures.smk"
 include: "rules/pdiff.smk"
+include: "rules/hyperrep.smk"
 
 
 rule all:
     input:
         all_figures(),
+        extra_targets(),
     default_target: True

@@ -3,7 +3,7 @@
 
 rule noise_baseline:
     input:
-        source=f"{R}/{{method}}/weights/training.safetensors",
+        source=lambda w: noise_source(w.method),
     output:
         f"{R}/{{method}}/weights/noise{{amp}}.safetensors",
     params:

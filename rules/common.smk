@@ -47,3 +47,29 @@ def noise_params(method):
 EXTRA_FIGURES = {
     "pdiff": ["param_value_distribution", "performance_vs_novelty_interpolate", "tsne_interpolate"]
 }
+
+
+def noise_source(method):
+    """Weight set the noise baselines perturb (hyperrep: reconstructions of the top 30%)."""
+    return f"{R}/{method}/weights/{config[method]['baselines'].get('source', 'training')}.safetensors"
+
+
+def histogram_reference(method):
+    """Optional separate reference set for the min-L2 histogram (hyperrep: one final-epoch
+    reconstruction per run); [] = the training set itself."""
+    ref = config[method].get("histogram_reference")
+    return [f"{R}/{method}/weights/{ref}.safetensors"] if ref else []
+
+
+def extra_targets():
+    """Outputs beyond the four figures that `rule all` builds (tables the report will read)."""
+    out = []
+    if "hyperrep" in config["methods"]:
+        out += [f"{R}/hyperrep/tables/{s}.csv" for s in hyperrep_generated_sets()]
+    return out
+
+
+def hyperrep_generated_sets():
+    """'generated' = the study's sampler; every other sampler gets 'generated-<sampler>'."""
+    return ["generated" if s == "study" else f"generated-{s}"
+            for s in config["hyperrep"]["sampling"]["samplers"]]

@@ -28,6 +28,7 @@ rule table:
         behaviour=f"{R}/{{method}}/behaviour/{{set}}.safetensors",
         train_weights=f"{R}/{{method}}/weights/training.safetensors",
         train_behaviour=f"{R}/{{method}}/behaviour/training.safetensors",
+        reference=lambda w: histogram_reference(w.method),
     output:
         f"{R}/{{method}}/tables/{{set}}.csv",
     params:

@@ -73,6 +73,19 @@ def _cross_checks(config: dict) -> None:
             problems.append(f"gpt.generator.width: {g['width']} is not divisible by heads "
                             f"{g['heads']}")
     problems += _pdiff_checks(config)
+    hr = config.get("hyperrep")
+    if hr:
+        if hr["dataset"] not in config["data"]:
+            problems.append(f"hyperrep.dataset: '{hr['dataset']}' is not defined under data:")
+        z, g = hr["zoo"], hr["generator"]
+        if z["checkpoints_per_run"] > z["epochs"]:
+            problems.append(f"hyperrep.zoo.checkpoints_per_run: {z['checkpoints_per_run']} "
+                            f"checkpoints need as many epochs, but epochs is {z['epochs']}")
+        if z["shards"] > z["runs"]:
+            problems.append("hyperrep.zoo.shards: more shards than runs")
+        if g["d_model"] % g["heads"]:
+            problems.append(f"hyperrep.generator.d_model: {g['d_model']} is not divisible by "
+                            f"heads {g['heads']}")
     if problems:
         raise ConfigError("invalid configuration:\n" + "\n".join("  " + p for p in problems))
 

@@ -45,10 +45,35 @@ def distances(targets: WeightSet, reference: WeightSet, kind: str, exclude_self:
     raise ValueError(f"unknown distance kind '{kind}' (plain or aligned)")
 
 
+def reference_distances(ws: WeightSet, reference: WeightSet, is_training: bool):
+    """Plain min L2 of every row of ``ws`` to a reference subset of the training set (rows
+    ``source_index`` = their training indices). For the training set itself a row is never
+    compared with its own copy; ``in_reference`` marks the training rows that are in the subset.
+    Returns (min L2 [M], nearest training index [M], in_reference bool [M])."""
+    from .metrics.weights import pairwise_sq_l2
+
+    src = reference.rows.get("source_index")
+    if src is None:
+        raise ValueError("the histogram reference set has no 'source_index' rows")
+    src_t = torch.as_tensor(src, dtype=torch.long)
+    d = pairwise_sq_l2(ws.weights, reference.weights)
+    d = torch.where(torch.isfinite(d), d, torch.full_like(d, float("inf")))
+    inside = torch.zeros(len(ws), dtype=torch.bool)
+    if is_training:
+        d[src_t, torch.arange(len(src_t))] = float("inf")
+        inside[src_t] = True
+    else:
+        inside[:] = True
+    v, i = d.min(dim=1)
+    return v.sqrt().numpy(), src_t[i].numpy(), inside.numpy()
+
+
 def table(name: str, ws: WeightSet, beh: dict, train_ws: WeightSet, train_beh: dict,
-          distance: str, is_training: bool) -> pd.DataFrame:
+          distance: str, is_training: bool, reference: WeightSet | None = None) -> pd.DataFrame:
     """One row per model of ``ws``: accuracy, diverged flag, max similarity to training (and
-    which), min L2 to training (and which). Self-pairs are excluded for the training set."""
+    which), min L2 to training (and which). Self-pairs are excluded for the training set.
+    With a ``reference`` subset (hyperrep: one final-epoch model per run) also the plain min L2
+    to it (``min_l2_reference``) and whether a training row belongs to it (``in_reference``)."""
     if ws.layout != train_ws.layout:
         raise ValueError(f"set '{name}' has a different layout from the training set")
     sim, sim_idx = max_similarity(beh["masks"], train_beh["masks"], exclude_self=is_training)
@@ -64,6 +89,9 @@ def table(name: str, ws: WeightSet, beh: dict, train_ws: WeightSet, train_beh: d
         "nearest_by_l2": d_idx[:, 0].numpy(),
         "distance": distance,
     })
+    if reference is not None:
+        r_d, r_i, inside = reference_distances(ws, reference, is_training)
+        df["min_l2_reference"], df["nearest_by_l2_reference"], df["in_reference"] = r_d, r_i, inside
     for key, col in ws.rows.items():
         if key not in df and all(isinstance(v, (int, float, str, type(None))) for v in col):
             df[key] = col

@@ -31,6 +31,12 @@ def heatmap(gen: WeightSet, train: WeightSet, distance: str, title: str, n_gen: 
 
 
 def min_distance(train_table: pd.DataFrame, gen_table: pd.DataFrame, title: str, xlabel: str):
+    """Histogram of min L2; where the tables carry a separate histogram reference (hyperrep:
+    final-epoch models), its distances, and only the training rows that belong to it."""
+    if "min_l2_reference" in train_table:
+        tr = train_table[train_table["in_reference"].astype(bool)]["min_l2_reference"]
+        return plots.min_distance_histogram(tr.to_numpy(), gen_table["min_l2_reference"].to_numpy(),
+                                            title, xlabel)
     return plots.min_distance_histogram(train_table["min_l2"].to_numpy(),
                                         gen_table["min_l2"].to_numpy(), title, xlabel)
 

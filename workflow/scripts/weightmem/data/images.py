@@ -77,9 +77,10 @@ def load_npz(path: str | os.PathLike) -> ImageData:
 
 
 # ------------------------------------------------------------------------------- digits
-def digits(test_fraction: float = 0.2, split_seed: int = 0) -> ImageData:
+def digits(test_fraction: float = 0.2, split_seed: int = 0, image_size: int = 8) -> ImageData:
     """scikit-learn's digits (1,797 8×8 images), stratified split; scaled to [0,1] then
-    standardised with the training split's pixel mean/std (as MNIST uses 0.1307/0.3081)."""
+    standardised with the training split's pixel mean/std (as MNIST uses 0.1307/0.3081).
+    ``image_size`` > 8 upsamples bilinearly (e.g. 28 for networks built for 28×28 inputs)."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -87,6 +88,8 @@ def digits(test_fraction: float = 0.2, split_seed: int = 0) -> ImageData:
         raise DataError(f"digits.test_fraction must be in (0, 1), got {test_fraction}")
     ds = load_digits()
     x = (ds.images / 16.0).astype(np.float32)[:, None]
+    if image_size != 8:
+        x = resize(x, image_size)
     y = ds.target.astype(np.int64)
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_fraction,
                                               random_state=split_seed, stratify=y)
@@ -175,6 +178,16 @@ def mnist(root: str | os.PathLike, download_ok: bool = True,
     return ImageData(norm(xtr), ytr.astype(np.int64), norm(xte), yte.astype(np.int64), "mnist")
 
 
+def resize(x: np.ndarray, size: int) -> np.ndarray:
+    """Bilinear resize of [N, C, H, W] float images to size×size (antialiased when shrinking)."""
+    import torch
+
+    t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    out = torch.nn.functional.interpolate(t, size=(size, size), mode="bilinear",
+                                          align_corners=False, antialias=size < x.shape[-1])
+    return out.numpy()
+
+
 def build(name: str, params: dict) -> ImageData:
     """Dataset by config name (the ``data`` rule calls this)."""
     if name == "digits":
@@ -183,7 +196,11 @@ def build(name: str, params: dict) -> ImageData:
         return mnist(**params)
     if name == "cifar100":
         return cifar100(**params)
-    raise DataError(f"unknown dataset '{name}' (known: digits, mnist, cifar100)")
+    if name == "svhn":
+        from .svhn import svhn
+
+        return svhn(**params)
+    raise DataError(f"unknown dataset '{name}' (known: digits, mnist, svhn, cifar100)")
 
 
 # ------------------------------------------------------------------------------- CIFAR-100

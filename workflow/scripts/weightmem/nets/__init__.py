@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import mlp
+from . import cnn, mlp
 
-_FAMILIES: dict[str, Callable] = {"mlp": mlp.from_tag}
+_FAMILIES: dict[str, Callable] = {"mlp": mlp.from_tag, "cnn": cnn.from_tag}
 
 
 def get(arch: str):

@@ -1,0 +1,17 @@
+"""Rule hyperrep_fit: train the transformer autoencoder (+ contrastive head) on the zoo."""
+import pandas as pd
+
+from weightmem.generators.hyperrep import config_from_dict, config_to_dict
+from weightmem.io import load_weightset, provenance, save_state, write_csv
+from weightmem.methods import hyperrep
+from weightmem.runtime import script, set_threads
+
+ctx = script(snakemake, "hyperrep.fit")  # noqa: F821
+set_threads(snakemake.threads)  # the rule's threads (1: small ops on a shared CPU)  # noqa: F821
+zoo = load_weightset(snakemake.input.zoo, require_finite=True)  # noqa: F821
+cfg = config_to_dict(config_from_dict(dict(snakemake.params.generator)))  # noqa: F821
+model, head, rows = hyperrep.fit(zoo, cfg, ctx.seed, ctx.device, log=ctx.log)
+save_state(model.state_dict(), {"generator": cfg, "arch": zoo.arch,
+                                "provenance": provenance(cfg, ctx.seed, "generator")},
+           snakemake.output.model)  # noqa: F821
+write_csv(pd.DataFrame(rows), snakemake.output.curve)  # noqa: F821

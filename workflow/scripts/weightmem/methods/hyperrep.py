@@ -1,0 +1,129 @@
+"""Hyper-Representations stages (hyperrep.md): zoo shards → autoencoder → reconstructed
+reference sets → KDE samples decoded to weights."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..cnn_zoo import AdamRecipe, train_cnn_zoo
+from ..data.images import ImageData
+from ..generators import hyperrep as H
+from ..io import WeightSet, provenance
+from ..nets.cnn import CNNArch
+
+LAYER_SIZES = [208, 1206, 100, 740, 210]  # conv1, conv2, conv3, fc1, fc2 (weights + bias)
+
+
+def arch_for(data: ImageData, activation: str) -> CNNArch:
+    c, h, w = data.x_train.shape[1:]
+    if h != w:
+        raise ValueError(f"dataset '{data.name}' has non-square {h}×{w} images")
+    return CNNArch(c, h, data.n_classes, activation)
+
+
+def recipe_from(zoo_cfg: dict) -> AdamRecipe:
+    e, k = zoo_cfg["epochs"], zoo_cfg["checkpoints_per_run"]
+    if k > e:
+        raise ValueError(f"hyperrep.zoo.checkpoints_per_run={k} exceeds epochs={e}")
+    return AdamRecipe(epochs=e, batch_size=zoo_cfg["batch_size"], lr=zoo_cfg["lr"],
+                      weight_decay=zoo_cfg["weight_decay"],
+                      checkpoint_epochs=tuple(range(e - k + 1, e + 1)))
+
+
+def shard_runs(zoo_cfg: dict, shard: int) -> list[int]:
+    n = zoo_cfg["shards"]
+    if not 0 <= shard < n:
+        raise ValueError(f"shard {shard} out of range (hyperrep.zoo.shards = {n})")
+    return list(range(zoo_cfg["runs"]))[shard::n]
+
+
+def train_zoo_shard(data: ImageData, zoo_cfg: dict, shard: int, seed_offset: int,
+                    device: torch.device) -> WeightSet:
+    """All runs of one shard, batched. Run r uses seed ``seed_offset + 1000 + r``."""
+    arch = arch_for(data, zoo_cfg["activation"])
+    runs = shard_runs(zoo_cfg, shard)
+    t = torch.from_numpy
+    ws = train_cnn_zoo(arch, t(data.x_train), t(data.y_train), t(data.x_test), t(data.y_test),
+                       [seed_offset + 1000 + r for r in runs], recipe_from(zoo_cfg), device=device)
+    ws.rows["run"] = [runs[i] for i in ws.rows["run"]]  # shard-local → global run index
+    ws.provenance = provenance(zoo_cfg, seed_offset, "zoo", shard=shard, dataset=data.name)
+    return ws
+
+
+def merge(shards: list[WeightSet]) -> WeightSet:
+    ws = WeightSet.concat(shards, stage="zoo")
+    order = np.lexsort((np.array(ws.rows["epoch"]), np.array(ws.rows["run"])))
+    return ws.subset(order.tolist())
+
+
+def permutation_bank(arch: CNNArch, count: int, seed: int) -> torch.Tensor:
+    """``count`` random function-preserving permutations as flat gather indices [count, D]."""
+    g = torch.Generator().manual_seed(seed)
+    if count == 0:
+        return torch.empty(0, arch.dim, dtype=torch.long)
+    return torch.stack([arch.random_permutation_index(g) for _ in range(count)])
+
+
+def build_model(zoo_arch: str, cfg: H.HyperRepConfig) -> H.HyperRepAE:
+    from ..nets import get as get_arch
+
+    arch = get_arch(zoo_arch)
+    return H.HyperRepAE([t for _, t in arch.tokens()], arch.dim, cfg)
+
+
+def fit(zoo: WeightSet, gen_cfg: dict, seed: int, device: torch.device, log=None):
+    from ..nets import get as get_arch
+
+    cfg = H.config_from_dict(gen_cfg)
+    arch = get_arch(zoo.arch)
+    bank = permutation_bank(arch, cfg.permutations, seed + 11)
+    return H.fit(zoo.weights, [t for _, t in arch.tokens()], LAYER_SIZES, bank, cfg, seed,
+                 device, log=log)
+
+
+def reconstruct(model: H.HyperRepAE, zoo: WeightSet) -> WeightSet:
+    """The study's "training" reference: decoder(encoder(w)) for every zoo checkpoint (§4)."""
+    rec = H.decode(model, H.encode(model, zoo.weights))
+    rows = {**zoo.rows, "role": ["reconstruction"] * len(zoo)}
+    return WeightSet(rec, zoo.layout, zoo.arch, rows, {**zoo.provenance, "stage": "training"})
+
+
+def final_epoch(training: WeightSet) -> WeightSet:
+    """One checkpoint per run, the last stored epoch (histogram reference, §5)."""
+    ep = np.array(training.rows["epoch"])
+    idx = np.nonzero(ep == ep.max())[0]
+    sub = training.subset(idx.tolist(), stage="training-final")
+    sub.rows["source_index"] = idx.tolist()
+    return sub
+
+
+def top(training: WeightSet, fraction: float) -> WeightSet:
+    """Checkpoints whose original test accuracy is in the top ``fraction`` (§1.5)."""
+    idx = H.top_fraction(np.array(training.rows["test_acc"]), fraction)
+    sub = training.subset(idx.tolist(), stage="training-top", top_fraction=fraction)
+    sub.rows["source_index"] = idx.tolist()
+    return sub
+
+
+def generate(model: H.HyperRepAE, zoo: WeightSet, sampling: dict, mode: str,
+             seed: int) -> WeightSet:
+    """KDE on the latents of the top checkpoints, ``n_samples`` draws, decoded (§3). Each row
+    records the top latent nearest to its sample (latent L2) for diagnostics."""
+    z = H.encode(model, zoo.weights).numpy()
+    top_idx = H.top_fraction(np.array(zoo.rows["test_acc"]), sampling["top_fraction"])
+    zs = H.kde_sample(z[top_idx], sampling["n_samples"], sampling["bandwidth"], mode, seed)
+    w = H.decode(model, torch.from_numpy(zs).float())
+    d = torch.cdist(torch.from_numpy(zs), torch.from_numpy(z[top_idx]).double())
+    dmin, arg = d.min(dim=1)
+    rows = {"sampler": [mode] * len(w), "nearest_latent": top_idx[arg.numpy()].tolist(),
+            "latent_distance": dmin.tolist(), "role": ["generated"] * len(w)}
+    return WeightSet(w, zoo.layout, zoo.arch, rows,
+                     {**zoo.provenance, "stage": "generated", "sampler": mode, "seed": seed,
+                      **{k: v for k, v in sampling.items()}})
+
+
+def load_model(state: dict, meta: dict) -> H.HyperRepAE:
+    """Rebuild a fitted autoencoder from :func:`weightmem.io.load_state` output."""
+    model = build_model(meta["arch"], H.config_from_dict(meta["generator"]))
+    model.load_state_dict(state)
+    return model.eval()
