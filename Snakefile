@@ -25,6 +25,9 @@ localrules:
     all,
     figure_min_distance,
     figure_performance_vs_novelty,
+    hd_split,
+    hd_figure_min_distance,
+    hd_figure_performance_vs_novelty,
 
 
 include: "rules/data.smk"
@@ -33,6 +36,7 @@ include: "rules/generators.smk"
 include: "rules/baselines.smk"
 include: "rules/evaluate.smk"
 include: "rules/figures.smk"
+include: "rules/hyperdiffusion.smk"
 
 
 rule all:
