@@ -57,6 +57,7 @@ rule hd_occupancy:
     resources:
         mem_mb=8000,
         runtime=240,
+        gpu=gpu_if_cuda(),  # winding numbers are O(points × triangles): ShapeNet meshes want a GPU
     conda:
         "../envs/hyperdiffusion.yaml"
     script:
@@ -136,7 +137,7 @@ rule hd_fit:
         f"{R}/logs/hyperdiffusion/generator/{{variant}}.log",
     benchmark:
         f"{R}/benchmarks/hyperdiffusion/generator/{{variant}}.tsv"
-    threads: 2
+    threads: 1  # torch on more threads than free cores stalls on a shared machine
     resources:
         mem_mb=32000,
         runtime=2880,
@@ -159,7 +160,7 @@ rule hd_sample:
         f"{R}/logs/hyperdiffusion/sample.log",
     benchmark:
         f"{R}/benchmarks/hyperdiffusion/sample.tsv"
-    threads: 2
+    threads: 1  # torch on more threads than free cores stalls on a shared machine
     resources:
         mem_mb=16000,
         runtime=120,

@@ -4,9 +4,10 @@ import pandas as pd
 from weightmem import plots
 from weightmem.figures_shapes import performance_vs_novelty
 from weightmem.io import save_figure
-from weightmem.runtime import script
+from weightmem.runtime import script, set_threads
 
 ctx = script(snakemake, "hyperdiffusion.figure.performance_vs_novelty")  # noqa: F821
+set_threads(snakemake.threads)  # noqa: F821  (the rule's share: more torch threads than cores stall)
 i, p = snakemake.input, snakemake.params  # noqa: F821
 tables = {"training": pd.read_csv(i.training), "generated": pd.read_csv(i.generated)}
 colours = dict(plots.COLOURS)

@@ -133,12 +133,14 @@ def load_mesh(path: str | Path) -> trimesh.Trimesh:
 
 # ---------------------------------------------------------------------- inside/outside
 def winding_number(vertices: np.ndarray, faces: np.ndarray, points: np.ndarray,
-                   budget: int = 2**16, dtype: torch.dtype = torch.float32,
+                   budget: int | None = None, dtype: torch.dtype = torch.float32,
                    device: str | torch.device = "cpu") -> np.ndarray:
     """Generalized winding number of a triangle mesh at points (Jacobson et al. 2013): the sum of
     signed solid angles of the triangles / 4π (Van Oosterom–Strackee formula), exact, O(P·F),
     chunked to ≈ ``budget`` point-triangle pairs. float32 is accurate to ~1e-4 here, far below
     the 0.5 threshold except on the surface itself."""
+    if budget is None:  # point-triangle pairs per chunk: cache-sized on a CPU, large on a GPU
+        budget = 2**24 if torch.device(device).type == "cuda" else 2**16
     tri = torch.as_tensor(np.asarray(vertices)[np.asarray(faces)], dtype=dtype, device=device)
     v0, v1, v2 = (tri[:, k].T.contiguous() for k in range(3))  # [3, F] each
     pts = torch.as_tensor(np.asarray(points), dtype=dtype, device=device)
@@ -157,7 +159,7 @@ def winding_number(vertices: np.ndarray, faces: np.ndarray, points: np.ndarray,
 
 
 def exterior_surface_samples(mesh: trimesh.Trimesh, n: int, seed: int,
-                             oversample: int = 2) -> np.ndarray:
+                             oversample: int = 2, device: str | torch.device = "cpu") -> np.ndarray:
     """``n`` area-uniform surface points that lie on the outer surface: a point on one closed part
     that is inside another part (e.g. a wing root inside the fuselage) is dropped. For a single
     closed surface this is plain area-uniform sampling."""
@@ -176,7 +178,7 @@ def exterior_surface_samples(mesh: trimesh.Trimesh, n: int, seed: int,
             on_c = part == c
             others = mesh.faces[labels != c]
             if len(others):
-                keep[on_c] = winding_number(mesh.vertices, others, pts[on_c]) < 0.5
+                keep[on_c] = winding_number(mesh.vertices, others, pts[on_c], device=device) < 0.5
         keep_all.append(pts[keep])
         have += int(keep.sum())
         if have >= n:
@@ -188,19 +190,19 @@ def exterior_surface_samples(mesh: trimesh.Trimesh, n: int, seed: int,
 
 
 def occupancy_samples(mesh: trimesh.Trimesh, n_near: int, n_uniform: int, sigma: float,
-                      seed: int) -> np.ndarray:
+                      seed: int, device: str | torch.device = "cpu") -> np.ndarray:
     """[n_near + n_uniform, 4] float32 rows (x, y, z, occupancy) for a normalised mesh (§1.2)."""
     rng = np.random.default_rng(seed)
-    near = exterior_surface_samples(mesh, n_near, int(rng.integers(2**31)))
+    near = exterior_surface_samples(mesh, n_near, int(rng.integers(2**31)), device=device)
     near = near + rng.normal(0.0, sigma, near.shape)
     uni = rng.uniform(-0.5, 0.5, (n_uniform, 3))
     pts = np.concatenate([near, uni])
-    occ = (winding_number(mesh.vertices, mesh.faces, pts) >= 0.5).astype(np.float64)
+    occ = (winding_number(mesh.vertices, mesh.faces, pts, device=device) >= 0.5).astype(np.float64)
     return np.concatenate([pts, occ[:, None]], axis=1).astype(np.float32)
 
 
 def cached_occupancy(path: Path, cache_dir: Path, n_near: int, n_uniform: int, sigma: float,
-                     seed: int) -> np.ndarray:
+                     seed: int, device: str | torch.device = "cpu") -> np.ndarray:
     """Occupancy samples of one mesh file, cached per shape under a key of (file bytes, settings)."""
     from ..io import load_tensors, save_tensors
 
@@ -208,7 +210,7 @@ def cached_occupancy(path: Path, cache_dir: Path, n_near: int, n_uniform: int, s
     cache = Path(cache_dir) / f"{Path(path).stem}-{key.hexdigest()[:12]}.safetensors"
     if cache.is_file():
         return load_tensors(cache, required=("samples",))["samples"].numpy()
-    samples = occupancy_samples(load_mesh(path), n_near, n_uniform, sigma, seed)
+    samples = occupancy_samples(load_mesh(path), n_near, n_uniform, sigma, seed, device)
     save_tensors({"samples": torch.from_numpy(samples)}, cache)
     return samples
 

@@ -27,6 +27,9 @@ def arch_of(field_cfg: dict) -> FieldArch:
 def split_table(mesh_dir: str | Path, shapes_cfg: dict, seed: int) -> pd.DataFrame:
     """One row per mesh file (sorted by name): name, path, split. Released split lists are reused
     when ``split_dir`` is given, otherwise a seeded split with the configured fractions."""
+    if not Path(mesh_dir).is_dir():
+        raise S.ShapeError(f"{mesh_dir}: mesh directory does not exist (ShapeNet cannot be "
+                           f"downloaded automatically: see the README, section HyperDiffusion)")
     files = S.list_meshes(mesh_dir)
     names = [p.name for p in files]
     if shapes_cfg.get("split_dir"):
@@ -48,14 +51,14 @@ def shard_rows(n: int, shards: int, shard: int) -> list[int]:
 
 
 def occupancy_shard(split: pd.DataFrame, occ_cfg: dict, shard: int, seed: int,
-                    cache_dir: str | Path) -> dict[str, torch.Tensor]:
+                    cache_dir: str | Path, device="cpu") -> dict[str, torch.Tensor]:
     """Supervision points of the training shapes of one shard: samples [n, P, 4], shape index [n]."""
     tr = train_shapes(split)
     rows = shard_rows(len(tr), occ_cfg["shards"], shard)
     out = []
     for i in progress(rows, desc="occupancy"):
         out.append(S.cached_occupancy(Path(tr.path[i]), Path(cache_dir), occ_cfg["near_points"],
-                                      occ_cfg["uniform_points"], occ_cfg["sigma"], seed + i))
+                                      occ_cfg["uniform_points"], occ_cfg["sigma"], seed + i, device))
     return {"samples": torch.from_numpy(np.stack(out)), "index": torch.tensor(rows)}
 
 
