@@ -25,6 +25,9 @@ localrules:
     all,
     figure_min_distance,
     figure_performance_vs_novelty,
+    hd_split,
+    hd_figure_min_distance,
+    hd_figure_performance_vs_novelty,
 
 
 include: "rules/data.smk"
@@ -35,6 +38,7 @@ include: "rules/evaluate.smk"
 include: "rules/figures.smk"
 include: "rules/pdiff.smk"
 include: "rules/hyperrep.smk"
+include: "rules/hyperdiffusion.smk"
 
 
 rule all:

@@ -14,7 +14,7 @@ CLASSIFIER_METHODS = ["gpt", "hyperrep", "pdiff"]
 
 def all_figures():
     return [f"{R}/figures/{m}/{f}.png" for m in config["methods"]
-            for f in FIGURES + EXTRA_FIGURES.get(m, [])]
+            for f in FIGURES_OF.get(m, FIGURES) + EXTRA_FIGURES.get(m, [])]
 
 
 def dataset_of(method):
@@ -73,3 +73,26 @@ def hyperrep_generated_sets():
     """'generated' = the study's sampler; every other sampler gets 'generated-<sampler>'."""
     return ["generated" if s == "study" else f"generated-{s}"
             for s in config["hyperrep"]["sampling"]["samplers"]]
+# ---- HyperDiffusion (rules/hyperdiffusion.smk)
+HD = f"{R}/hyperdiffusion"
+HD_FIGURES = ["heatmap", "min_distance_to_training", "render_shapes", "performance_vs_novelty"]
+FIGURES_OF = {"hyperdiffusion": HD_FIGURES}
+
+
+def hd_cfg():
+    return config.get("hyperdiffusion", {})
+
+
+def hd_mesh_dir():
+    """The generated airplanes (embedded) or the user's mesh directory (e.g. ShapeNet 02691156)."""
+    s = hd_cfg().get("shapes", {})
+    return f"{HD}/shapes/meshes" if s.get("source") == "airplanes" else s.get("root", "")
+
+
+def hd_shards():
+    return range(hd_cfg().get("occupancy", {}).get("shards", 1))
+
+
+def hd_eval_sets():
+    """Weight sets that get meshed and scored: generated and the two noise baselines."""
+    return ["generated"] + (noise_sets("hyperdiffusion") if "hyperdiffusion" in config else [])

@@ -86,6 +86,7 @@ def _cross_checks(config: dict) -> None:
         if g["d_model"] % g["heads"]:
             problems.append(f"hyperrep.generator.d_model: {g['d_model']} is not divisible by "
                             f"heads {g['heads']}")
+    problems += _hyperdiffusion_checks(config.get("hyperdiffusion"))
     if problems:
         raise ConfigError("invalid configuration:\n" + "\n".join("  " + p for p in problems))
 
@@ -105,4 +106,24 @@ def _pdiff_checks(config: dict) -> list[str]:
         problems.append("pdiff.base.crop_scale: lower bound above upper bound")
     if pd["baselines"]["average_k"] > pd["collect"]["checkpoints"]:
         problems.append("pdiff.baselines.average_k: more than there are checkpoints")
+    return problems
+
+
+def _hyperdiffusion_checks(hd: dict | None) -> list[str]:
+    if not hd:
+        return []
+    problems = []
+    sh = hd["shapes"]
+    if sh["source"] == "airplanes" and "count" not in sh:
+        problems.append("hyperdiffusion.shapes.count: needed when source is 'airplanes'")
+    if sh["source"] == "directory" and "root" not in sh:
+        problems.append("hyperdiffusion.shapes.root: needed when source is 'directory'")
+    if sh["val_fraction"] + sh["test_fraction"] >= 1:
+        problems.append("hyperdiffusion.shapes: val_fraction + test_fraction leave no training shapes")
+    g = hd["generator"]
+    if g["width"] % g["heads"]:
+        problems.append(f"hyperdiffusion.generator.width: {g['width']} is not divisible by heads "
+                        f"{g['heads']}")
+    if hd["field"]["batch_points"] > hd["occupancy"]["near_points"] + hd["occupancy"]["uniform_points"]:
+        problems.append("hyperdiffusion.field.batch_points: more than the supervision points per shape")
     return problems

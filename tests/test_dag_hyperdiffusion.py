@@ -1,0 +1,87 @@
+"""HyperDiffusion end to end on its tiny config: shapes → fields → generator → four figures."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT / "workflow" / "scripts"), "WEIGHTMEM_NO_PROGRESS": "1"}
+FIGS = ["heatmap", "min_distance_to_training", "render_shapes", "performance_vs_novelty"]
+
+
+def smk(*args, results, check=True, extra_configfile=None):
+    cfgs = ["tests/config/tiny_hyperdiffusion.yaml"] + ([str(extra_configfile)] if extra_configfile else [])
+    cmd = SNAKEMAKE + [*args, "--cores", "2", "--configfile", *cfgs, "--config", f"results={results}"]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800, env=ENV)
+    if check and out.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{out.stdout[-3000:]}\n"
+                             f"{out.stderr[-3000:]}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def hd_run(tmp_path_factory):
+    results = tmp_path_factory.mktemp("tiny_hd") / "results"
+    plan = smk("-n", results=results)
+    for rule in ("hd_airplanes", "hd_field_init", "hd_fields", "hd_fit", "hd_sample",
+                 "hd_figure_render_shapes"):
+        assert rule in plan.stdout, rule
+    assert "gpt_fit" not in plan.stdout  # only the methods listed are built
+    smk(f"{results}/hyperdiffusion/tables/summary.csv", "all", results=results)
+    return results
+
+
+def test_chain_makes_four_real_figures(hd_run):
+    for f in FIGS:
+        img = np.asarray(Image.open(hd_run / "figures" / "hyperdiffusion" / f"{f}.png").convert("L"),
+                         dtype=float)
+        assert img.shape[0] > 200 and img.std() > 10, f"{f} looks empty"
+
+
+def test_split_meshes_and_tables(hd_run):
+    split = pd.read_csv(hd_run / "hyperdiffusion" / "shapes" / "split.csv")
+    assert len(split) == 16 and split.split.value_counts().to_dict() == {"train": 13, "test": 3}
+    assert len(list((hd_run / "hyperdiffusion" / "shapes" / "meshes").glob("*.obj"))) == 16
+    tabs = {s: pd.read_csv(hd_run / "hyperdiffusion" / "tables" / f"{s}.csv")
+            for s in ("training", "generated", "noise0.02", "noise0.04")}
+    tr = tabs["training"]
+    assert len(tr) <= 13 and (tr.nearest_by_l2 != tr.model).all()  # self excluded
+    assert (tr.nearest_by_cd != tr.model).all() and np.isfinite(tr.min_cd_train).all()
+    assert len(tabs["generated"]) == 6 and len(tabs["noise0.02"]) == min(6, len(tr))
+    # noise of std a moves a field by ≈ a·√D in L2: twice the amplitude, twice the distance
+    r = tabs["noise0.04"].min_l2.median() / tabs["noise0.02"].min_l2.median()
+    assert 1.7 < r < 2.3
+    for df in tabs.values():  # empty meshes give inf distances, never NaN
+        assert not df[["min_cd_train", "min_cd_test"]].isna().any().any()
+        assert (np.isinf(df.min_cd_train) == df["empty"]).all()
+    summary = pd.read_csv(hd_run / "hyperdiffusion" / "tables" / "summary.csv")
+    assert summary.set.tolist() == ["training", "generated", "noise0.02", "noise0.04"]
+
+
+def test_logs_and_benchmarks(hd_run):
+    logs = list((hd_run / "logs" / "hyperdiffusion").rglob("*.log"))
+    assert len(logs) >= 15 and all(p.stat().st_size > 0 for p in logs)
+    assert (hd_run / "benchmarks" / "hyperdiffusion" / "zoo" / "shard0.tsv").is_file()
+
+
+def test_missing_mesh_directory_is_a_clear_error(tmp_path):
+    override = tmp_path / "override.yaml"
+    override.write_text("hyperdiffusion:\n  shapes:\n    source: directory\n    root: no/such/dir\n")
+    out = smk(f"{tmp_path}/hyperdiffusion/shapes/split.csv", results=tmp_path, check=False,
+              extra_configfile=override)
+    assert out.returncode != 0
+    assert "no/such/dir" in out.stdout + out.stderr
+
+
+def test_paper_config_dry_runs_with_hyperdiffusion():
+    out = subprocess.run(SNAKEMAKE + ["-n", "--configfile", "config/paper.yaml", "--cores", "8"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, env=ENV)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    for rule in ("hd_occupancy", "hd_fields", "hd_fit", "hd_clouds", "hd_figure_render_shapes"):
+        assert rule in out.stdout

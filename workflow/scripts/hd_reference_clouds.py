@@ -1,0 +1,18 @@
+"""Rule hd_reference_clouds: ground-truth clouds of the training shapes (in training-set order)
+and of the test shapes."""
+import pandas as pd
+
+from weightmem.io import load_weightset
+from weightmem.methods import hyperdiffusion as hd
+from weightmem.runtime import script, set_threads
+
+ctx = script(snakemake, "hyperdiffusion.reference_clouds")  # noqa: F821
+set_threads(snakemake.threads)  # noqa: F821  (the rule's share: more torch threads than cores stall)
+split = pd.read_csv(snakemake.input.split)  # noqa: F821
+n = snakemake.params.points  # noqa: F821
+train_names = load_weightset(snakemake.input.training).rows["shape"]  # noqa: F821
+test_names = split.name[split.split == "test"].tolist()
+hd.save_clouds(hd.reference_clouds(split, train_names, n, ctx.seed + 21), snakemake.output.train)  # noqa: F821
+hd.save_clouds(hd.reference_clouds(split, test_names, n, ctx.seed + 22), snakemake.output.test)  # noqa: F821
+ctx.log.info("%d training and %d test reference clouds of %d points", len(train_names),
+             len(test_names), n)

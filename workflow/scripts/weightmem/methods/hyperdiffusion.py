@@ -1,0 +1,196 @@
+"""HyperDiffusion stages: shapes → split → occupancy → shared-init fields → generator → samples →
+meshes/point clouds → Chamfer tables (hyperdiffusion.md). Each function is one rule's work."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .. import fields as Fd
+from ..data import shapes as S
+from ..generators import hyperdiffusion as G
+from ..io import WeightSet, load_tensors, provenance, save_tensors
+from ..metrics import shapes as M
+from ..metrics.weights import nearest
+from ..nets.field import FieldArch
+from ..runtime import progress
+
+
+def arch_of(field_cfg: dict) -> FieldArch:
+    return FieldArch(field_cfg.get("multires", 4), field_cfg.get("hidden", 128),
+                     field_cfg.get("layers", 3))
+
+
+# ---------------------------------------------------------------------- shapes and split
+def split_table(mesh_dir: str | Path, shapes_cfg: dict, seed: int) -> pd.DataFrame:
+    """One row per mesh file (sorted by name): name, path, split. Released split lists are reused
+    when ``split_dir`` is given, otherwise a seeded split with the configured fractions."""
+    if not Path(mesh_dir).is_dir():
+        raise S.ShapeError(f"{mesh_dir}: mesh directory does not exist (ShapeNet cannot be "
+                           f"downloaded automatically: see the README, section HyperDiffusion)")
+    files = S.list_meshes(mesh_dir)
+    names = [p.name for p in files]
+    if shapes_cfg.get("split_dir"):
+        split = S.read_split_lists(shapes_cfg["split_dir"], names)
+    else:
+        split = S.make_split(names, shapes_cfg["val_fraction"], shapes_cfg["test_fraction"], seed)
+    return pd.DataFrame({"name": names, "path": [str(p) for p in files],
+                         "split": [split[n] for n in names]})
+
+
+def train_shapes(split: pd.DataFrame) -> pd.DataFrame:
+    return split[split["split"] == "train"].reset_index(drop=True)
+
+
+def shard_rows(n: int, shards: int, shard: int) -> list[int]:
+    if not 0 <= shard < shards:
+        raise ValueError(f"shard {shard} out of range (occupancy.shards = {shards})")
+    return list(range(n))[shard::shards]
+
+
+def occupancy_shard(split: pd.DataFrame, occ_cfg: dict, shard: int, seed: int,
+                    cache_dir: str | Path, device="cpu") -> dict[str, torch.Tensor]:
+    """Supervision points of the training shapes of one shard: samples [n, P, 4], shape index [n]."""
+    tr = train_shapes(split)
+    rows = shard_rows(len(tr), occ_cfg["shards"], shard)
+    out = []
+    for i in progress(rows, desc="occupancy"):
+        out.append(S.cached_occupancy(Path(tr.path[i]), Path(cache_dir), occ_cfg["near_points"],
+                                      occ_cfg["uniform_points"], occ_cfg["sigma"], seed + i, device))
+    return {"samples": torch.from_numpy(np.stack(out)), "index": torch.tensor(rows)}
+
+
+# ---------------------------------------------------------------------- fields
+def _field_set(arch: FieldArch, w: torch.Tensor, names: list[str], info: dict, cfg: dict,
+               seed: int, stage: str) -> WeightSet:
+    return WeightSet(w, arch.layout, arch.tag,
+                     {"shape": names, "final_loss": info["final_loss"].tolist(),
+                      "accuracy": info["accuracy"].tolist(), "epochs": info["epochs"].tolist(),
+                      "failed": info["failed"].tolist()},
+                     provenance(cfg, seed, stage))
+
+
+def fit_init(split: pd.DataFrame, occ0: dict, field_cfg: dict, seed: int, device, log=None):
+    """The shared initialisation: the first training shape (sorted name order) fitted from
+    PyTorch's default init (the study's "first_weights" strategy, §1.5)."""
+    arch = arch_of(field_cfg)
+    if int(occ0["index"][0]) != 0:
+        raise ValueError("occupancy shard 0 does not start with the first training shape")
+    recipe = Fd.recipe_from({k: v for k, v in field_cfg.items()
+                             if k in Fd.FieldRecipe.__dataclass_fields__})
+    recipe.max_epochs = field_cfg["init_epochs"]
+    w, info = Fd.fit_fields(arch, occ0["samples"][:1], Fd.default_init(arch, seed), recipe, seed,
+                            device, log=log, desc="shared init")
+    name = train_shapes(split).name[0]
+    return _field_set(arch, w, [name], info, field_cfg, seed, "field-init")
+
+
+def fit_shard(split: pd.DataFrame, occ: dict, init: WeightSet, field_cfg: dict, seed: int, device,
+              log=None) -> WeightSet:
+    arch = arch_of(field_cfg)
+    recipe = Fd.recipe_from({k: v for k, v in field_cfg.items()
+                             if k in Fd.FieldRecipe.__dataclass_fields__})
+    w, info = Fd.fit_fields(arch, occ["samples"], init.weights[0], recipe, seed, device, log=log)
+    names = train_shapes(split).name[occ["index"].numpy()].tolist()
+    ws = _field_set(arch, w, names, info, field_cfg, seed, "fields")
+    ws.extra["curve"] = info["curve"].T.contiguous()  # [n, epochs]
+    return ws
+
+
+def training_set(shards: list[WeightSet], log=None) -> WeightSet:
+    """All fitted training fields in sorted shape order, minus failed fits (the study's blacklist
+    plays this role; which fields are dropped is logged and kept in provenance)."""
+    ws = WeightSet.concat([WeightSet(s.weights, s.layout, s.arch, s.rows, s.provenance)
+                           for s in shards], stage="training")
+    order = np.argsort(ws.rows["shape"], kind="stable")
+    ws = ws.subset(order.tolist())
+    failed = np.array(ws.rows["failed"], dtype=bool) | ~ws.finite_rows().numpy()
+    dropped = [ws.rows["shape"][i] for i in np.nonzero(failed)[0]]
+    if log:
+        log.info("%d fields, %d failed to fit and are left out: %s", len(ws), len(dropped), dropped[:20])
+    if failed.all():
+        raise ValueError("every field failed to fit; check the field settings")
+    return ws.subset(np.nonzero(~failed)[0].tolist(), stage="training", failed_fits=dropped)
+
+
+# ---------------------------------------------------------------------- generator
+def fit_generator(training: WeightSet, gen_cfg: dict, seed: int, device, log=None):
+    cfg = G.config_from_dict(gen_cfg)
+    return G.fit(training.weights, training.layout, cfg, seed, device, log=log)
+
+
+def generate(model: G.HDDenoiser, training: WeightSet, sampling: dict, seed: int, device) -> WeightSet:
+    w = G.sample(model, sampling["n_samples"], sampling.get("sample_steps"), seed, device,
+                 sampling.get("batch_size", 100))
+    n = len(w)
+    return WeightSet(w, training.layout, training.arch, {"role": ["generated"] * n},
+                     {**training.provenance, "stage": "generated", "seed": seed,
+                      "sample_steps": sampling.get("sample_steps")})
+
+
+# ---------------------------------------------------------------------- clouds and tables
+def reference_clouds(split: pd.DataFrame, names: list[str], n_points: int, seed: int) -> dict:
+    """Ground-truth clouds (normalised) of the named shapes, in the given order."""
+    path = dict(zip(split.name, split.path))
+    missing = [n for n in names if n not in path]
+    if missing:
+        raise ValueError(f"shapes {missing[:5]} are not in the split table")
+    clouds = np.stack([S.exterior_surface_samples(S.load_mesh(path[n]), n_points, seed + k)
+                       for k, n in enumerate(progress(names, desc="reference clouds"))])
+    return {"clouds": torch.from_numpy(M.normalise_clouds(clouds))}
+
+
+def set_clouds(ws: WeightSet, eval_cfg: dict, seed: int, device) -> dict:
+    clouds, info = M.field_clouds(arch_of_tag(ws.arch), ws.weights, eval_cfg["resolution"],
+                                  eval_cfg["points"], seed, eval_cfg["level"], device=device,
+                                  progress=lambda it: progress(it, desc="meshes"))
+    return {"clouds": torch.from_numpy(clouds), "empty": torch.from_numpy(info["empty"]),
+            "faces": torch.from_numpy(info["faces"])}
+
+
+def arch_of_tag(tag: str) -> FieldArch:
+    from ..nets.field import from_tag
+
+    return from_tag(tag)
+
+
+def table(name: str, ws: WeightSet, clouds: dict, train_ws: WeightSet, train_ref: torch.Tensor,
+          test_ref: torch.Tensor, is_training: bool) -> pd.DataFrame:
+    """One row per model: empty flag, min CD to training shapes (novelty, self excluded for the
+    training set) and to test shapes (quality), nearest by CD, min L2 to training weights."""
+    c = clouds["clouds"].numpy()
+    cd_tr = M.chamfer_matrix(c, train_ref.numpy(), exclude_self=is_training,
+                             progress=lambda it: progress(it, desc="CD train"))
+    cd_te = M.chamfer_matrix(c, test_ref.numpy(), progress=lambda it: progress(it, desc="CD test"))
+    d_tr, i_tr = M.nearest_chamfer(cd_tr)
+    d_te, i_te = M.nearest_chamfer(cd_te)
+    l2, l2_idx = nearest(ws.weights, train_ws.weights, exclude_self=is_training)
+    return pd.DataFrame({
+        "set": name, "model": np.arange(len(ws)),
+        "empty": clouds["empty"].numpy() if "empty" in clouds else np.zeros(len(ws), bool),
+        "min_cd_train": d_tr, "nearest_by_cd": i_tr, "min_cd_test": d_te, "nearest_test": i_te,
+        "min_l2": l2[:, 0].numpy(), "nearest_by_l2": l2_idx[:, 0].numpy(),
+    })
+
+
+def summary_row(name: str, ws: WeightSet, clouds: dict, train_ref: torch.Tensor, tab: pd.DataFrame):
+    """MMD of a set's clouds to the training shapes (the modeling-factor table's quality column),
+    coverage, empties and mean min-L2 (its novelty column)."""
+    cd = M.chamfer_matrix(clouds["clouds"].numpy(), train_ref.numpy())
+    return {"set": name, "n": len(ws), "empty": int(clouds["empty"].sum()),
+            "mmd_train": M.mmd(cd), "cov_train": M.coverage(cd),
+            "mean_min_l2": float(np.nanmean(tab["min_l2"])),
+            "mean_min_cd_train": float(np.nanmean(np.where(np.isfinite(tab.min_cd_train),
+                                                           tab.min_cd_train, np.nan))),
+            "mean_min_cd_test": float(np.nanmean(np.where(np.isfinite(tab.min_cd_test),
+                                                          tab.min_cd_test, np.nan)))}
+
+
+def save_clouds(d: dict, path) -> None:
+    save_tensors(d, path)
+
+
+def load_clouds(path) -> dict:
+    return load_tensors(path, required=("clouds",))
