@@ -1,28 +1,19 @@
 """HyperDiffusion end to end on its tiny config: shapes → fields → generator → four figures."""
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-ENV = {**os.environ, "PYTHONPATH": str(ROOT / "workflow" / "scripts"), "WEIGHTMEM_NO_PROGRESS": "1"}
+from dagrun import ENV, ROOT, SNAKEMAKE, run_snakemake
+
 FIGS = ["heatmap", "min_distance_to_training", "render_shapes", "performance_vs_novelty"]
 
 
 def smk(*args, results, check=True, extra_configfile=None):
-    cfgs = ["tests/config/tiny_hyperdiffusion.yaml"] + ([str(extra_configfile)] if extra_configfile else [])
-    cmd = SNAKEMAKE + [*args, "--cores", "2", "--configfile", *cfgs, "--config", f"results={results}"]
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800, env=ENV)
-    if check and out.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{out.stdout[-3000:]}\n"
-                             f"{out.stderr[-3000:]}")
-    return out
+    cfgs = ["tests/config/tiny_hyperdiffusion.yaml"] + ([extra_configfile] if extra_configfile else [])
+    return run_snakemake(cfgs, *args, results=results, check=check)
 
 
 @pytest.fixture(scope="module")

@@ -1,28 +1,19 @@
 """Hyper-Representations chain end to end on its tiny config (real snakemake runs)."""
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-ENV = {**os.environ, "PYTHONPATH": str(ROOT / "workflow" / "scripts"), "WEIGHTMEM_NO_PROGRESS": "1"}
+from dagrun import ENV, ROOT, SNAKEMAKE, run_snakemake
+
 FIGS = ["heatmap", "min_distance_to_training", "decision_boundary", "performance_vs_novelty"]
 
 
 def smk(*args, results, check=True):
-    cmd = SNAKEMAKE + ["--configfile", "tests/config/tiny-hyperrep.yaml", "--config",
-                       f"results={results}", "--cores", "2", *args]
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1200, env=ENV)
-    if check and out.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{out.stdout[-3000:]}\n"
-                             f"{out.stderr[-3000:]}")
-    return out
+    return run_snakemake(["tests/config/tiny-hyperrep.yaml"], *args, results=results,
+                         check=check, timeout=1200)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from test_dag import ENV, ROOT, SNAKEMAKE, smk
+from dagrun import ENV, ROOT, SNAKEMAKE
+from test_dag import smk
 
 FIGS = ["heatmap", "min_distance_to_training", "decision_boundary", "performance_vs_novelty",
         "param_value_distribution", "performance_vs_novelty_interpolate", "tsne_interpolate"]

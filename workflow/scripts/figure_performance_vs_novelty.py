@@ -7,11 +7,9 @@ from weightmem.runtime import script
 
 ctx = script(snakemake, "figure.performance_vs_novelty")  # noqa: F821
 i, p = snakemake.input, snakemake.params  # noqa: F821
-tables = {"training": pd.read_csv(i.training), "generated": pd.read_csv(i.generated)}
-colours = dict(plots.COLOURS)
-for name, path, col in zip(p.noise_sets, i.noise, ("noise_low", "noise_high")):
-    tables[name] = pd.read_csv(path)
-    colours[name] = plots.COLOURS[col]
+tables = {name: pd.read_csv(path) for name, path in
+          zip(["training", "generated", *p.noise_sets], [i.training, i.generated, *i.noise])}
+colours = plots.scatter_colours(p.noise_sets)
 for name, df in tables.items():
     ctx.log.info("%-12s accuracy %.2f  max-similarity %.3f", name, df.accuracy.mean(),
                  df.max_similarity.mean())

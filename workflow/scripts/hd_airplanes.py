@@ -1,9 +1,8 @@
 """Rule hd_airplanes: write the embedded default's procedural airplane meshes (OBJ files)."""
 from weightmem.data.shapes import write_airplanes
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.airplanes")  # noqa: F821
-set_threads(snakemake.threads)  # noqa: F821  (the rule's share: more torch threads than cores stall)
 p = snakemake.params.shapes  # noqa: F821
 paths = write_airplanes(snakemake.output[0], p["count"], ctx.seed)  # noqa: F821
 ctx.log.info("wrote %d airplane meshes to %s", len(paths), snakemake.output[0])  # noqa: F821

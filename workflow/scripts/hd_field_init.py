@@ -3,10 +3,9 @@ import pandas as pd
 
 from weightmem.io import load_tensors, save_weightset
 from weightmem.methods import hyperdiffusion as hd
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.field_init")  # noqa: F821
-set_threads(snakemake.threads)  # noqa: F821  (the rule's share: more torch threads than cores stall)
 ws = hd.fit_init(pd.read_csv(snakemake.input.split), load_tensors(snakemake.input.occupancy),  # noqa: F821
                  snakemake.params.field, ctx.seed, ctx.device, log=ctx.log)  # noqa: F821
 ctx.log.info("shared init from %s: loss %.4f, accuracy %.2f%%", ws.rows["shape"][0],

@@ -3,10 +3,9 @@ import pandas as pd
 
 from weightmem.io import load_tensors, load_weightset, save_weightset
 from weightmem.methods import hyperdiffusion as hd
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.fields")  # noqa: F821
-set_threads(snakemake.threads)  # noqa: F821  (the rule's share: more torch threads than cores stall)
 i = snakemake.input  # noqa: F821
 ws = hd.fit_shard(pd.read_csv(i.split), load_tensors(i.occupancy), load_weightset(i.init),
                   snakemake.params.field, ctx.seed + 1000 * int(snakemake.wildcards.shard),  # noqa: F821

@@ -3,10 +3,9 @@ import pandas as pd
 
 from weightmem import figures
 from weightmem.io import save_figure
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.figure.min_distance")  # noqa: F821
-set_threads(snakemake.threads)  # noqa: F821  (the rule's share: more torch threads than cores stall)
 tr, ge = pd.read_csv(snakemake.input.training), pd.read_csv(snakemake.input.generated)  # noqa: F821
 ctx.log.info("mean min-L2: training %.3f, generated %.3f", tr.min_l2.mean(), ge.min_l2.mean())
 save_figure(figures.min_distance(tr, ge, "hyperdiffusion: distance to the nearest training field",

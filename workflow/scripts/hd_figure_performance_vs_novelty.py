@@ -4,16 +4,13 @@ import pandas as pd
 from weightmem import plots
 from weightmem.figures_shapes import performance_vs_novelty
 from weightmem.io import save_figure
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.figure.performance_vs_novelty")  # noqa: F821
-set_threads(snakemake.threads)  # noqa: F821  (the rule's share: more torch threads than cores stall)
 i, p = snakemake.input, snakemake.params  # noqa: F821
-tables = {"training": pd.read_csv(i.training), "generated": pd.read_csv(i.generated)}
-colours = dict(plots.COLOURS)
-for name, path, col in zip(p.noise_sets, i.noise, ("noise_low", "noise_high")):
-    tables[name] = pd.read_csv(path)
-    colours[name] = plots.COLOURS[col]
+tables = {name: pd.read_csv(path) for name, path in
+          zip(["training", "generated", *p.noise_sets], [i.training, i.generated, *i.noise])}
+colours = plots.scatter_colours(p.noise_sets)
 for name, df in tables.items():
     ctx.log.info("%-12s min-CD train %.4f  min-CD test %.4f  empty %d", name,
                  df.min_cd_train.median(), df.min_cd_test.median(), int(df["empty"].sum()))

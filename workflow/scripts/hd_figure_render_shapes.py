@@ -3,10 +3,9 @@ import pandas as pd
 
 from weightmem.figures_shapes import render_shapes
 from weightmem.io import load_weightset, save_figure
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.figure.render_shapes")  # noqa: F821
-set_threads(snakemake.threads)  # noqa: F821  (the rule's share: more torch threads than cores stall)
 i, p = snakemake.input, snakemake.params  # noqa: F821
 fig = render_shapes(load_weightset(i.generated), load_weightset(i.training), pd.read_csv(i.table),
                     p.resolution, p.level, "hyperdiffusion: generated (left) vs nearest training field")

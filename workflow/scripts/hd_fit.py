@@ -4,10 +4,9 @@ import pandas as pd
 from weightmem.generators.hyperdiffusion import config_from_dict, config_to_dict
 from weightmem.io import load_weightset, provenance, save_state, write_csv
 from weightmem.methods import hyperdiffusion as hd
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.fit")  # noqa: F821
-set_threads(snakemake.threads)  # noqa: F821  (the rule's share: more torch threads than cores stall)
 train = load_weightset(snakemake.input.training, require_finite=True)  # noqa: F821
 cfg = config_to_dict(config_from_dict(dict(snakemake.params.generator)))  # noqa: F821
 model, rows = hd.fit_generator(train, cfg, ctx.seed, ctx.device, log=ctx.log)

@@ -3,10 +3,9 @@ import pandas as pd
 
 from weightmem.io import save_tensors
 from weightmem.methods import hyperdiffusion as hd
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.occupancy")  # noqa: F821
-set_threads(snakemake.threads)  # noqa: F821  (the rule's share: more torch threads than cores stall)
 out = hd.occupancy_shard(pd.read_csv(snakemake.input.split), snakemake.params.occupancy,  # noqa: F821
                          int(snakemake.wildcards.shard), ctx.seed, snakemake.params.cache,  # noqa: F821
                          ctx.device)  # noqa: F821

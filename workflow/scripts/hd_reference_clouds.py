@@ -4,10 +4,9 @@ import pandas as pd
 
 from weightmem.io import load_weightset
 from weightmem.methods import hyperdiffusion as hd
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.reference_clouds")  # noqa: F821
-set_threads(snakemake.threads)  # noqa: F821  (the rule's share: more torch threads than cores stall)
 split = pd.read_csv(snakemake.input.split)  # noqa: F821
 n = snakemake.params.points  # noqa: F821
 train_names = load_weightset(snakemake.input.training).rows["shape"]  # noqa: F821

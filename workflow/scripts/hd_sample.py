@@ -2,10 +2,9 @@
 from weightmem.generators.hyperdiffusion import HDDenoiser, config_from_dict
 from weightmem.io import load_state, load_weightset, save_weightset
 from weightmem.methods import hyperdiffusion as hd
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.sample")  # noqa: F821
-set_threads(snakemake.threads)  # noqa: F821  (the rule's share: more torch threads than cores stall)
 train = load_weightset(snakemake.input.training)  # noqa: F821
 state, meta = load_state(snakemake.input.model)  # noqa: F821
 model = HDDenoiser(train.layout, config_from_dict(meta["generator"]))

@@ -1,10 +1,9 @@
 """Rule hd_split: list the mesh directory (sorted) and fix the train/val/test split once."""
 from weightmem.io import write_csv
 from weightmem.methods import hyperdiffusion as hd
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.split")  # noqa: F821
-set_threads(snakemake.threads)  # noqa: F821  (the rule's share: more torch threads than cores stall)
 df = hd.split_table(snakemake.params.meshes, snakemake.params.shapes, ctx.seed)  # noqa: F821
 ctx.log.info("split: %s", df.split.value_counts().to_dict())
 write_csv(df, snakemake.output[0])  # noqa: F821

@@ -4,10 +4,9 @@ import pandas as pd
 
 from weightmem.io import load_weightset, write_csv
 from weightmem.methods import hyperdiffusion as hd
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.summary")  # noqa: F821
-set_threads(snakemake.threads)  # noqa: F821  (the rule's share: more torch threads than cores stall)
 i, p = snakemake.input, snakemake.params  # noqa: F821
 train_ref = hd.load_clouds(i.train_ref)["clouds"]
 rows = [hd.summary_row(s, load_weightset(w), hd.load_clouds(c), train_ref, pd.read_csv(t))

@@ -1,10 +1,9 @@
 """Rule hd_table: per model min Chamfer to training / test shapes and min L2 to training weights."""
 from weightmem.io import load_weightset, write_csv
 from weightmem.methods import hyperdiffusion as hd
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.table")  # noqa: F821
-set_threads(snakemake.threads)  # noqa: F821  (the rule's share: more torch threads than cores stall)
 i, name = snakemake.input, snakemake.wildcards.set  # noqa: F821
 train_ref = hd.load_clouds(i.train_ref)["clouds"]
 clouds = {"clouds": train_ref} if name == "training" else hd.load_clouds(i.clouds)

@@ -1,9 +1,8 @@
 """Rule hd_training_set: merge field shards into the training weight set (failed fits left out)."""
 from weightmem.io import load_weightset, save_weightset
 from weightmem.methods import hyperdiffusion as hd
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.training_set")  # noqa: F821
-set_threads(snakemake.threads)  # noqa: F821  (the rule's share: more torch threads than cores stall)
 ws = hd.training_set([load_weightset(p) for p in snakemake.input], log=ctx.log)  # noqa: F821
 save_weightset(ws, snakemake.output[0])  # noqa: F821

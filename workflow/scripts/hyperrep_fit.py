@@ -4,10 +4,9 @@ import pandas as pd
 from weightmem.generators.hyperrep import config_from_dict, config_to_dict
 from weightmem.io import load_weightset, provenance, save_state, write_csv
 from weightmem.methods import hyperrep
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperrep.fit")  # noqa: F821
-set_threads(snakemake.threads)  # the rule's threads (1: small ops on a shared CPU)  # noqa: F821
 zoo = load_weightset(snakemake.input.zoo, require_finite=True)  # noqa: F821
 cfg = config_to_dict(config_from_dict(dict(snakemake.params.generator)))  # noqa: F821
 model, head, rows = hyperrep.fit(zoo, cfg, ctx.seed, ctx.device, log=ctx.log)

@@ -2,10 +2,9 @@
 epoch of each run (histogram reference) and of the top 30% (noise-baseline source)."""
 from weightmem.io import load_state, load_weightset, save_weightset
 from weightmem.methods import hyperrep
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperrep.reference")  # noqa: F821
-set_threads(snakemake.threads)  # the rule's threads (1: small ops on a shared CPU)  # noqa: F821
 o = snakemake.output  # noqa: F821
 state, meta = load_state(snakemake.input.model)  # noqa: F821
 zoo = load_weightset(snakemake.input.zoo, expect_arch=meta["arch"])  # noqa: F821

@@ -1,10 +1,9 @@
 """Rule hyperrep_sample: per-dimension KDE on top-30% latents, decoded to weights."""
 from weightmem.io import load_state, load_weightset, save_weightset
 from weightmem.methods import hyperrep
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperrep.sample")  # noqa: F821
-set_threads(snakemake.threads)  # the rule's threads (1: small ops on a shared CPU)  # noqa: F821
 state, meta = load_state(snakemake.input.model)  # noqa: F821
 zoo = load_weightset(snakemake.input.zoo, expect_arch=meta["arch"])  # noqa: F821
 s, mode = snakemake.params.sampling, snakemake.params.sampler  # noqa: F821

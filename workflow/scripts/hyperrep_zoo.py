@@ -4,10 +4,9 @@ import numpy as np
 from weightmem.data.images import load_npz
 from weightmem.io import save_weightset
 from weightmem.methods import hyperrep
-from weightmem.runtime import script, set_threads
+from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperrep.zoo")  # noqa: F821
-set_threads(snakemake.threads)  # shards run side by side; one thread each suits the grouped convs  # noqa: F821
 ws = hyperrep.train_zoo_shard(load_npz(snakemake.input.data), snakemake.params.zoo,  # noqa: F821
                               int(snakemake.wildcards.shard), ctx.seed, ctx.device)  # noqa: F821
 acc, ep = np.array(ws.rows["test_acc"]), np.array(ws.rows["epoch"])

@@ -58,10 +58,11 @@ def _cross_checks(config: dict) -> None:
     for m in config["methods"]:
         if m not in config:
             problems.append(f"methods: '{m}' is listed but there is no '{m}:' section")
+    for m in ("gpt", "hyperrep", "pdiff"):  # the image-classifier methods name a dataset
+        if m in config and config[m]["dataset"] not in config["data"]:
+            problems.append(f"{m}.dataset: '{config[m]['dataset']}' is not defined under data:")
     gpt = config.get("gpt")
     if gpt:
-        if gpt["dataset"] not in config["data"]:
-            problems.append(f"gpt.dataset: '{gpt['dataset']}' is not defined under data:")
         z, s = gpt["zoo"], gpt["sampling"]
         if s["n_samples"] > z["runs_heldout"]:
             problems.append(f"gpt.sampling.n_samples: {s['n_samples']} prompts need as many "
@@ -75,8 +76,6 @@ def _cross_checks(config: dict) -> None:
     problems += _pdiff_checks(config)
     hr = config.get("hyperrep")
     if hr:
-        if hr["dataset"] not in config["data"]:
-            problems.append(f"hyperrep.dataset: '{hr['dataset']}' is not defined under data:")
         z, g = hr["zoo"], hr["generator"]
         if z["checkpoints_per_run"] > z["epochs"]:
             problems.append(f"hyperrep.zoo.checkpoints_per_run: {z['checkpoints_per_run']} "
@@ -96,8 +95,6 @@ def _pdiff_checks(config: dict) -> list[str]:
     if not pd:
         return []
     problems = []
-    if pd["dataset"] not in config["data"]:
-        problems.append(f"pdiff.dataset: '{pd['dataset']}' is not defined under data:")
     b = pd["base"]
     if b["image_size"] > b["resize"]:
         problems.append(f"pdiff.base.image_size: centre crop {b['image_size']} is larger than "

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from .nets.field import FieldArch
 from .runtime import progress
+from .settings import from_dict
 
 
 @dataclass
@@ -31,10 +32,7 @@ class FieldRecipe:
 
 
 def recipe_from(d: dict) -> FieldRecipe:
-    unknown = set(d) - set(FieldRecipe.__dataclass_fields__)
-    if unknown:
-        raise ValueError(f"unknown field-fitting settings: {sorted(unknown)}")
-    return FieldRecipe(**d)
+    return from_dict(FieldRecipe, d, "field-fitting")
 
 
 def fit_fields(arch: FieldArch, samples: torch.Tensor, init: torch.Tensor, recipe: FieldRecipe,

@@ -18,6 +18,7 @@ from ..nets.mlp import MLPArch
 from ..runtime import progress
 from .training import EMA, warmup_cosine
 from .transformer import TokenTransformer, count_parameters, decay_groups
+from ..settings import from_dict
 
 
 @dataclass
@@ -161,11 +162,7 @@ def sample(model: GptDenoiser, x_prev: torch.Tensor, loss_prev: torch.Tensor,
 
 
 def config_from_dict(d: dict) -> GptConfig:
-    known = set(GptConfig.__dataclass_fields__)
-    unknown = set(d) - known
-    if unknown:
-        raise ValueError(f"unknown G.pt generator settings: {sorted(unknown)}")
-    return GptConfig(**d)
+    return from_dict(GptConfig, d, "G.pt generator")
 
 
 def config_to_dict(cfg: GptConfig) -> dict:

@@ -17,6 +17,7 @@ from ..diffusion import GaussianDiffusion, frequency_embedding
 from ..io import Layout, layout_size
 from ..runtime import progress
 from .transformer import TokenTransformer, count_parameters
+from ..settings import from_dict
 
 
 @dataclass
@@ -117,10 +118,7 @@ def sample(model: HDDenoiser, n: int, sample_steps: int | None, seed: int, devic
 
 
 def config_from_dict(d: dict) -> HDConfig:
-    unknown = set(d) - set(HDConfig.__dataclass_fields__)
-    if unknown:
-        raise ValueError(f"unknown HyperDiffusion generator settings: {sorted(unknown)}")
-    return HDConfig(**d)
+    return from_dict(HDConfig, d, "HyperDiffusion generator")
 
 
 def config_to_dict(cfg: HDConfig) -> dict:

@@ -8,8 +8,7 @@ the flattened token sequence) at a width the CPU can train in a minute (config).
 """
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -17,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..runtime import progress
+from ..settings import from_dict
 
 
 @dataclass
@@ -44,14 +44,10 @@ class HyperRepConfig:
 
 
 def config_from_dict(d: dict) -> HyperRepConfig:
-    known = {f.name for f in fields(HyperRepConfig)}
-    unknown = set(d) - known
-    if unknown:
-        raise ValueError(f"unknown hyperrep generator settings {sorted(unknown)}")
     d = dict(d)
     if "erase_scale" in d:
         d["erase_scale"] = tuple(d["erase_scale"])
-    return HyperRepConfig(**d)
+    return from_dict(HyperRepConfig, d, "hyperrep generator")
 
 
 def config_to_dict(cfg: HyperRepConfig) -> dict:

@@ -7,13 +7,14 @@ parameters. The input length must be a multiple of 32 (five stride-2 convolution
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..diffusion import GaussianDiffusion
+from ..settings import from_dict
 
 
 @dataclass
@@ -36,11 +37,7 @@ class PdiffConfig:
 
 
 def config_from_dict(d: dict) -> PdiffConfig:
-    known = {f.name for f in fields(PdiffConfig)}
-    unknown = set(d) - known
-    if unknown:
-        raise ValueError(f"unknown P-diff generator settings {sorted(unknown)}")
-    return PdiffConfig(**d)
+    return from_dict(PdiffConfig, d, "P-diff generator")
 
 
 def config_to_dict(c: PdiffConfig) -> dict:

@@ -18,6 +18,11 @@ COLOURS = {"training": "tab:blue", "generated": "red", "noise_low": "#493d8c",
            "noise_high": "orange", "average": "tab:green", "gaussian": "tab:purple"}
 
 
+def scatter_colours(noise_sets: list[str]) -> dict[str, str]:
+    """The study's series colours, with the two noise amplitudes named as their sets are."""
+    return {**COLOURS, **dict(zip(noise_sets, (COLOURS["noise_low"], COLOURS["noise_high"])))}
+
+
 def style() -> None:
     plt.rcParams.update({"figure.dpi": 110, "font.size": 10, "axes.spines.top": False,
                          "axes.spines.right": False, "axes.grid": False})
