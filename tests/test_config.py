@@ -22,6 +22,21 @@ def test_shipped_configs_are_valid(root, schema):
     validate(yaml.safe_load((root / "tests" / "config" / "tiny.yaml").read_text()), schema)
 
 
+def test_overlay_configs_merge_into_valid_configs(root, schema, cfg):
+    """config/gpt-long.yaml is meant for `--configfile` on top of config.yaml (Snakemake merges
+    nested keys): the merged config must validate and change only what the overlay names."""
+    from snakemake.utils import update_config
+
+    overlay = yaml.safe_load((root / "config" / "gpt-long.yaml").read_text())
+    merged = copy.deepcopy(cfg)
+    update_config(merged, overlay)
+    validate(merged, schema)
+    assert merged["gpt"]["generator"]["steps"] == overlay["gpt"]["generator"]["steps"] > \
+        cfg["gpt"]["generator"]["steps"]
+    assert merged["gpt"]["generator"]["width"] == cfg["gpt"]["generator"]["width"]
+    assert merged["results"] != cfg["results"]
+
+
 @pytest.mark.parametrize("path, value, message", [
     (("gpt", "zoo", "runs_train"), -1, "gpt.zoo.runs_train"),
     (("gpt", "zoo", "lr"), "fast", "gpt.zoo.lr"),
