@@ -67,12 +67,8 @@ def _cross_checks(config: dict) -> None:
         if s["n_samples"] > z["runs_heldout"]:
             problems.append(f"gpt.sampling.n_samples: {s['n_samples']} prompts need as many "
                             f"held-out runs, but gpt.zoo.runs_heldout is {z['runs_heldout']}")
-        if z["shards"] > z["runs_train"] + z["runs_heldout"]:
-            problems.append("gpt.zoo.shards: more shards than runs")
-        g = gpt["generator"]
-        if g["width"] % g["heads"]:
-            problems.append(f"gpt.generator.width: {g['width']} is not divisible by heads "
-                            f"{g['heads']}")
+        problems += _shards_and_heads("gpt", z["shards"], z["runs_train"] + z["runs_heldout"],
+                                      "width", gpt["generator"])
     problems += _pdiff_checks(config)
     hr = config.get("hyperrep")
     if hr:
@@ -80,14 +76,21 @@ def _cross_checks(config: dict) -> None:
         if z["checkpoints_per_run"] > z["epochs"]:
             problems.append(f"hyperrep.zoo.checkpoints_per_run: {z['checkpoints_per_run']} "
                             f"checkpoints need as many epochs, but epochs is {z['epochs']}")
-        if z["shards"] > z["runs"]:
-            problems.append("hyperrep.zoo.shards: more shards than runs")
-        if g["d_model"] % g["heads"]:
-            problems.append(f"hyperrep.generator.d_model: {g['d_model']} is not divisible by "
-                            f"heads {g['heads']}")
+        problems += _shards_and_heads("hyperrep", z["shards"], z["runs"], "d_model", g)
     problems += _hyperdiffusion_checks(config.get("hyperdiffusion"))
     if problems:
         raise ConfigError("invalid configuration:\n" + "\n".join("  " + p for p in problems))
+
+
+def _shards_and_heads(method: str, shards: int, runs: int, width_key: str,
+                      gen: dict) -> list[str]:
+    out = []
+    if shards > runs:
+        out.append(f"{method}.zoo.shards: more shards than runs")
+    if gen[width_key] % gen["heads"]:
+        out.append(f"{method}.generator.{width_key}: {gen[width_key]} is not divisible by heads "
+                   f"{gen['heads']}")
+    return out
 
 
 def _pdiff_checks(config: dict) -> list[str]:

@@ -6,6 +6,7 @@ import torch
 
 from ..data.images import ImageData
 from ..generators import gpt as G
+from .. import shards
 from ..io import WeightSet, provenance
 from ..metrics.behaviour import evaluate_classifiers
 from ..nets.mlp import MLPArch
@@ -26,11 +27,8 @@ def recipe_from(zoo_cfg: dict) -> SGDRecipe:
 def shard_runs(zoo_cfg: dict, shard: int) -> list[int]:
     """Run indices of one shard; run index = seed (gpt.md §1.3). The last ``runs_heldout`` runs
     are the held-out split (§1.5)."""
-    total = zoo_cfg["runs_train"] + zoo_cfg["runs_heldout"]
-    n = zoo_cfg["shards"]
-    if not 0 <= shard < n:
-        raise ValueError(f"shard {shard} out of range (zoo.shards = {n})")
-    return list(range(total))[shard::n]
+    return shards.shard_indices(zoo_cfg["runs_train"] + zoo_cfg["runs_heldout"], zoo_cfg["shards"],
+                             shard, "gpt.zoo.shards")
 
 
 def train_zoo_shard(data: ImageData, zoo_cfg: dict, shard: int, seed_offset: int,
@@ -46,10 +44,8 @@ def train_zoo_shard(data: ImageData, zoo_cfg: dict, shard: int, seed_offset: int
     return ws
 
 
-def merge(shards: list[WeightSet]) -> WeightSet:
-    ws = WeightSet.concat(shards, stage="zoo")
-    order = np.lexsort((np.array(ws.rows["step"]), np.array(ws.rows["run"])))
-    return ws.subset(order.tolist())
+def merge(parts: list[WeightSet]) -> WeightSet:
+    return shards.merge_shards(parts, "step")
 
 
 def runs_tensor(zoo: WeightSet, split: str) -> tuple[torch.Tensor, torch.Tensor, list[int]]:

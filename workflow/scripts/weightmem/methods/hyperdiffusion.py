@@ -16,6 +16,7 @@ from ..metrics import shapes as M
 from ..metrics.weights import nearest
 from ..nets.field import FieldArch
 from ..runtime import progress
+from ..shards import shard_indices
 
 
 def arch_of(field_cfg: dict) -> FieldArch:
@@ -44,17 +45,11 @@ def train_shapes(split: pd.DataFrame) -> pd.DataFrame:
     return split[split["split"] == "train"].reset_index(drop=True)
 
 
-def shard_rows(n: int, shards: int, shard: int) -> list[int]:
-    if not 0 <= shard < shards:
-        raise ValueError(f"shard {shard} out of range (occupancy.shards = {shards})")
-    return list(range(n))[shard::shards]
-
-
 def occupancy_shard(split: pd.DataFrame, occ_cfg: dict, shard: int, seed: int,
                     cache_dir: str | Path, device="cpu") -> dict[str, torch.Tensor]:
     """Supervision points of the training shapes of one shard: samples [n, P, 4], shape index [n]."""
     tr = train_shapes(split)
-    rows = shard_rows(len(tr), occ_cfg["shards"], shard)
+    rows = shard_indices(len(tr), occ_cfg["shards"], shard, "occupancy.shards")
     out = []
     for i in progress(rows, desc="occupancy"):
         out.append(S.cached_occupancy(Path(tr.path[i]), Path(cache_dir), occ_cfg["near_points"],

@@ -8,6 +8,7 @@ import torch
 from ..cnn_zoo import AdamRecipe, train_cnn_zoo
 from ..data.images import ImageData
 from ..generators import hyperrep as H
+from .. import shards
 from ..io import WeightSet, provenance
 from ..nets.cnn import CNNArch
 
@@ -31,10 +32,7 @@ def recipe_from(zoo_cfg: dict) -> AdamRecipe:
 
 
 def shard_runs(zoo_cfg: dict, shard: int) -> list[int]:
-    n = zoo_cfg["shards"]
-    if not 0 <= shard < n:
-        raise ValueError(f"shard {shard} out of range (hyperrep.zoo.shards = {n})")
-    return list(range(zoo_cfg["runs"]))[shard::n]
+    return shards.shard_indices(zoo_cfg["runs"], zoo_cfg["shards"], shard, "hyperrep.zoo.shards")
 
 
 def train_zoo_shard(data: ImageData, zoo_cfg: dict, shard: int, seed_offset: int,
@@ -50,10 +48,8 @@ def train_zoo_shard(data: ImageData, zoo_cfg: dict, shard: int, seed_offset: int
     return ws
 
 
-def merge(shards: list[WeightSet]) -> WeightSet:
-    ws = WeightSet.concat(shards, stage="zoo")
-    order = np.lexsort((np.array(ws.rows["epoch"]), np.array(ws.rows["run"])))
-    return ws.subset(order.tolist())
+def merge(parts: list[WeightSet]) -> WeightSet:
+    return shards.merge_shards(parts, "epoch")
 
 
 def permutation_bank(arch: CNNArch, count: int, seed: int) -> torch.Tensor:
