@@ -39,6 +39,7 @@ include: "rules/figures.smk"
 include: "rules/pdiff.smk"
 include: "rules/hyperrep.smk"
 include: "rules/hyperdiffusion.smk"
+include: "rules/analysis.smk"
 
 
 rule all:

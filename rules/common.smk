@@ -4,6 +4,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 from weightmem.config import validate as _validate  # noqa: E402
+from weightmem import factors as _factors  # noqa: E402
 
 _validate(config, Path(workflow.basedir) / "config" / "schema.yaml")
 
@@ -31,11 +32,15 @@ def gpu_if_cuda():
 
 
 def generator_config(method, variant):
-    """The generator settings of a variant ('default' = the config's generator section)."""
-    base = dict(config[method]["generator"])
-    if variant != "default":
-        raise ValueError(f"unknown generator variant '{variant}' for {method}")
-    return base
+    """The generator settings of a variant ('default' = the config's generator section, others
+    = it with the overrides of <method>.modeling_factors.<variant>)."""
+    c = config[method]
+    return _factors.variant_config(c["generator"], c.get("modeling_factors"), variant, method)
+
+
+def factor_variants(method):
+    """'default' and every configured modeling-factor variant of a method."""
+    return ["default", *config.get(method, {}).get("modeling_factors", {})]
 
 
 def noise_params(method):
@@ -64,8 +69,12 @@ def histogram_reference(method):
 def extra_targets():
     """Outputs beyond the four figures that `rule all` builds (tables the report will read)."""
     out = []
+    if any(config[m].get("modeling_factors") for m in config["methods"]):
+        out.append(f"{R}/tables/modeling_factors.csv")
     if "hyperrep" in config["methods"]:
         out += [f"{R}/hyperrep/tables/{s}.csv" for s in hyperrep_generated_sets()]
+        if config["hyperrep"].get("invariance"):
+            out.append(f"{R}/tables/invariance.csv")
     return out
 
 
@@ -96,3 +105,18 @@ def hd_shards():
 def hd_eval_sets():
     """Weight sets that get meshed and scored: generated and the two noise baselines."""
     return ["generated"] + (noise_sets("hyperdiffusion") if "hyperdiffusion" in config else [])
+
+
+# ---- analysis (rules/analysis.smk)
+def factor_methods():
+    return [m for m in config["methods"] if config[m].get("modeling_factors")]
+
+
+def factor_tables():
+    return [f"{R}/{m}/tables/{_factors.set_name(v)}.csv"
+            for m in factor_methods() for v in factor_variants(m)]
+
+
+def factor_models():
+    return [f"{R}/{m}/generator/{v}/model.safetensors"
+            for m in factor_methods() for v in factor_variants(m)]

@@ -27,18 +27,20 @@ rule gpt_fit:
 
 rule gpt_sample:
     input:
-        model=f"{R}/gpt/generator/default/model.safetensors",
+        model=lambda w: f"{R}/gpt/generator/{_factors.variant_of(w.generated)}/model.safetensors",
         zoo=f"{R}/gpt/zoo/checkpoints.safetensors",
         training=f"{R}/gpt/weights/training.safetensors",
         data=dataset_of("gpt"),
     output:
-        f"{R}/gpt/weights/generated.safetensors",
+        f"{R}/gpt/weights/{{generated}}.safetensors",
+    wildcard_constraints:
+        generated=r"generated(-\w+)?",
     params:
         sampling=config["gpt"]["sampling"] if "gpt" in config else {},
     log:
-        f"{R}/logs/gpt/sample.log",
+        f"{R}/logs/gpt/sample/{{generated}}.log",
     benchmark:
-        f"{R}/benchmarks/gpt/sample.tsv"
+        f"{R}/benchmarks/gpt/sample/{{generated}}.tsv"
     threads: 2
     resources:
         mem_mb=8000,

@@ -43,6 +43,10 @@ def test_overlay_configs_merge_into_valid_configs(root, schema, cfg):
     (("device",), "tpu", "device"),
     (("methods",), ["gpt", "nope"], "methods.1"),
     (("gpt", "baselines", "noise"), [0.05], "gpt.baselines.noise"),
+    (("gpt", "modeling_factors", "epochs33"), {"steps_fraction": 1.5}, "gpt.modeling_factors"),
+    (("gpt", "modeling_factors", "epochs33"), {"stepz": 3}, "gpt.modeling_factors"),
+    (("gpt", "modeling_factors", "deeper"), {"depth": 3}, "gpt.modeling_factors"),
+    (("hyperrep", "invariance", "models"), 1, "hyperrep.invariance.models"),
 ])
 def test_bad_values_name_the_key(cfg, schema, path, value, message):
     bad = copy.deepcopy(cfg)
@@ -69,4 +73,13 @@ def test_cross_field_checks(cfg, schema):
     bad = copy.deepcopy(cfg)
     bad["gpt"]["dataset"] = "svhn"
     with pytest.raises(ConfigError, match="gpt.dataset"):
+        validate(bad, schema)
+
+    bad = copy.deepcopy(cfg)
+    bad["gpt"]["modeling_factors"]["dim_head_up"] = {"width": 100, "heads": 3}
+    with pytest.raises(ConfigError, match="gpt.modeling_factors.dim_head_up: width 100"):
+        validate(bad, schema)
+    bad = copy.deepcopy(cfg)
+    bad["hyperrep"]["invariance"]["scale_range"] = [2.0, 0.5]
+    with pytest.raises(ConfigError, match="hyperrep.invariance.scale_range"):
         validate(bad, schema)

@@ -4,6 +4,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from PIL import Image
 
 from dagrun import ENV, ROOT, SNAKEMAKE, run_snakemake
@@ -46,6 +47,27 @@ def test_gpt_chain_produces_real_figures_and_tables(tiny_run):
     assert tr.accuracy.mean() > 50  # the zoo learned something
     # noise of 0.05 normalised units stays much closer to training than models are to each other
     assert tables["noise0.05"].min_l2.median() < tr.min_l2.median()
+
+
+def test_modeling_factors_table(tiny_run):
+    # Snakemake merges tests/config/tiny.yaml over config/config.yaml: all nine factors, two of
+    # them overridden by the tiny config
+    factors = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["gpt"]["modeling_factors"]
+    df = pd.read_csv(tiny_run / "tables" / "modeling_factors.csv")
+    assert df.variant.tolist()[:2] == ["training", "default"]
+    assert sorted(df.variant[2:]) == sorted(factors)
+    label = dict(zip(df.variant, df.setting))
+    assert label["epochs50"] == "training epochs 50.0%" and label["dim_head_up"] == "+dim & head"
+    gen = df[df.variant != "training"]
+    assert (gen.models == 5).all() and (df.models.iloc[0] == 24)
+    # shorter training keeps the architecture; the wider model has more parameters
+    p = dict(zip(gen.variant, gen.params))
+    assert p["epochs50"] == p["default"] < p["dim_head_up"]
+    assert np.isfinite(df[["accuracy", "min_l2", "max_similarity"]].to_numpy()).all()
+    # each variant's row is the mean of its own per-model table
+    own = pd.read_csv(tiny_run / "gpt" / "tables" / "generated-dim_head_up.csv")
+    assert gen.set_index("variant").loc["dim_head_up", "min_l2"] == pytest.approx(
+        own[~own.diverged].min_l2.mean())
 
 
 def test_logs_and_benchmarks_written(tiny_run):

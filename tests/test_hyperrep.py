@@ -64,6 +64,48 @@ def test_a_wrong_permutation_changes_the_function(arch):
     assert (arch.forward(w[:, idx], x) - arch.forward(w, x)).abs().max() > 1e-3
 
 
+def test_positive_rescaling_preserves_relu_networks_only(arch):
+    w = trained_like(arch, 3)
+    x = torch.randn(16, 1, 28, 28, generator=torch.Generator().manual_seed(2))
+    v = arch.random_scaling_vector(torch.Generator().manual_seed(5), 0.5, 2.0)
+    # a weight between two rescaled units gets c_out / c_in, in [0.25, 4]
+    assert v.min() >= 0.25 - 1e-6 and v.max() <= 4.0 + 1e-6 and (v != 1).sum() > 1000
+    torch.testing.assert_close(arch.forward(w * v, x), arch.forward(w, x), atol=1e-5, rtol=1e-5)
+    # the output layer's own units are never rescaled (only its inputs)
+    assert torch.equal(v[-10:], torch.ones(10))
+    tanh = CNNArch(activation="tanh")
+    assert (tanh.forward(w * v, x) - tanh.forward(w, x)).abs().max() > 1e-3
+    with pytest.raises(ValueError, match="positive"):
+        arch.scaling_vector([torch.ones(8), -torch.ones(6), torch.ones(4), torch.ones(20)])
+
+
+class _Identity(torch.nn.Module):
+    """Stands in for the autoencoder: encode = decode = identity."""
+
+
+def test_invariance_rows_measure_differences_between_reconstructions(arch, monkeypatch):
+    w = trained_like(arch, 6)
+    zoo = WeightSet(w, arch.layout, arch.tag, {"run": list(range(6))}, {})
+    x = torch.randn(64, 1, 28, 28, generator=torch.Generator().manual_seed(3))
+    y = torch.randint(0, 10, (64,), generator=torch.Generator().manual_seed(4))
+    # a perfect (identity) autoencoder: transformed weights reconstruct to functionally equal
+    # models, so only the "original" row (different models) shows differences
+    monkeypatch.setattr(M.H, "encode", lambda model, v: v)
+    monkeypatch.setattr(M.H, "decode", lambda model, v: v)
+    rows, check = M.invariance(_Identity(), zoo, x, y, n_models=6, seed=0)
+    r = {row["transform"]: row for row in rows}
+    assert list(r) == ["original", "permuted", "scaled"] and r["original"]["models"] == 6
+    assert r["permuted"]["abs_accuracy_difference"] < 1e-4
+    assert r["scaled"]["one_minus_similarity"] < 1e-6
+    assert r["original"]["abs_accuracy_difference"] > 1.0
+    assert check == {"permuted": pytest.approx(0, abs=1e-4), "scaled": pytest.approx(0, abs=1e-4)}
+    # an autoencoder that adds the same fixed vector whatever the input's symmetry breaks it
+    delta = torch.randn(arch.dim, generator=torch.Generator().manual_seed(6)) * w.std()
+    monkeypatch.setattr(M.H, "decode", lambda model, v: v + delta)
+    rows, _ = M.invariance(_Identity(), zoo, x, y, n_models=6, seed=0)
+    assert rows[1]["one_minus_similarity"] > 0.05 and rows[2]["one_minus_similarity"] > 0.05
+
+
 def test_tokens_cover_every_weight_once(arch):
     toks = arch.tokens()
     assert sum(t.shape[0] for _, t in toks) == 48

@@ -49,6 +49,16 @@ def test_tables_follow_the_study_definitions(tiny_run):
     assert (tr.nearest_by_l2 != tr.model).all()
 
 
+def test_invariance_table(tiny_run):
+    df = pd.read_csv(tiny_run / "tables" / "invariance.csv")
+    assert df["transform"].tolist() == ["original", "permuted", "scaled"]
+    assert (df.models == 8).all()
+    assert df.abs_accuracy_difference.between(0, 100).all()
+    assert df.one_minus_similarity.between(0, 1).all()
+    log = (tiny_run / "logs" / "analysis" / "invariance.log").read_text()
+    assert "largest accuracy change on the raw weights" in log
+
+
 def test_study_sampler_redecodes_training_latents(tiny_run):
     from weightmem.io import load_weightset
 

@@ -69,10 +69,18 @@ def _cross_checks(config: dict) -> None:
                             f"held-out runs, but gpt.zoo.runs_heldout is {z['runs_heldout']}")
         problems += _shards_and_heads("gpt", z["shards"], z["runs_train"] + z["runs_heldout"],
                                       "width", gpt["generator"])
+        for name, over in gpt.get("modeling_factors", {}).items():
+            g = {**gpt["generator"], **over}
+            if g["width"] % g["heads"]:
+                problems.append(f"gpt.modeling_factors.{name}: width {g['width']} is not "
+                                f"divisible by heads {g['heads']}")
     problems += _pdiff_checks(config)
     hr = config.get("hyperrep")
     if hr:
         z, g = hr["zoo"], hr["generator"]
+        lo, hi = hr.get("invariance", {}).get("scale_range", (1.0, 1.0))
+        if lo > hi:
+            problems.append(f"hyperrep.invariance.scale_range: lower bound {lo} above upper {hi}")
         if z["checkpoints_per_run"] > z["epochs"]:
             problems.append(f"hyperrep.zoo.checkpoints_per_run: {z['checkpoints_per_run']} "
                             f"checkpoints need as many epochs, but epochs is {z['epochs']}")

@@ -123,3 +123,49 @@ def load_model(state: dict, meta: dict) -> H.HyperRepAE:
     model = build_model(meta["arch"], H.config_from_dict(meta["generator"]))
     model.load_state_dict(state)
     return model.eval()
+
+
+def invariance(model: H.HyperRepAE, zoo: WeightSet, x: torch.Tensor, y: torch.Tensor,
+               n_models: int, seed: int, scale_range: tuple[float, float] = (0.5, 2.0)):
+    """The weight-symmetry experiment (study.md output 9, hyperrep.md §6.2).
+
+    For ``n_models`` random zoo checkpoints w: reconstruct w and a function-preserving transform
+    T(w) (a random permutation of every hidden layer's units, or a random positive rescaling
+    across each ReLU with factors log-uniform in ``scale_range``) and compare the two
+    reconstructions: mean |accuracy difference| (%) and 1 − mean error-IoU similarity. Reference
+    row "original": the same two numbers between reconstructions of *different* checkpoints
+    (each paired with the next one of a random order). Returns (rows, check) where ``check`` gives
+    the largest change of accuracy that T caused on the *original* weights (0 when T preserves
+    the function, as it must)."""
+    from ..metrics.behaviour import evaluate_classifiers
+    from ..nets import get as get_arch
+
+    arch = get_arch(zoo.arch)
+    g = torch.Generator().manual_seed(seed)
+    n = min(n_models, len(zoo))
+    if n < 2:
+        raise ValueError(f"the invariance experiment needs ≥ 2 checkpoints, the zoo has {len(zoo)}")
+    w = zoo.weights[torch.randperm(len(zoo), generator=g)[:n]]
+    transforms = {
+        "permuted": torch.stack([w[i][arch.random_permutation_index(g)] for i in range(n)]),
+        "scaled": w * torch.stack([arch.random_scaling_vector(g, *scale_range) for _ in range(n)]),
+    }
+    ev = lambda v: evaluate_classifiers(arch.forward, v, x, y)
+    rec = ev(H.decode(model, H.encode(model, w)))
+    raw = ev(w)
+    rows, check = [], {}
+    other = torch.roll(torch.arange(n), 1)  # a different checkpoint for every one
+    rows.append(_pair_row("original", rec, {k: v[other] for k, v in rec.items()}))
+    for name, tw in transforms.items():
+        check[name] = float((ev(tw)["accuracy"] - raw["accuracy"]).abs().max())
+        rows.append(_pair_row(name, rec, ev(H.decode(model, H.encode(model, tw)))))
+    return rows, check
+
+
+def _pair_row(name: str, a: dict, b: dict) -> dict:
+    from ..metrics.behaviour import paired_similarity
+
+    sim = paired_similarity(a["masks"], b["masks"])
+    return {"transform": name, "models": len(sim),
+            "abs_accuracy_difference": float((a["accuracy"] - b["accuracy"]).abs().mean()),
+            "one_minus_similarity": float(1.0 - sim.mean())}

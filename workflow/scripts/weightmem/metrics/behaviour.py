@@ -44,6 +44,12 @@ def pairwise_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return inter / (union + 1e-8)
 
 
+def paired_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """IoU of error masks row by row: a, b [N, E] (bool) → [N] float64."""
+    inter = (a & b).sum(1).double()
+    return inter / ((a | b).sum(1).double() + 1e-8)
+
+
 def max_similarity(targets: torch.Tensor, reference: torch.Tensor, exclude_self: bool = False,
                    block: int = 512) -> tuple[torch.Tensor, torch.Tensor]:
     """Per target row: max similarity over reference rows and its index. With

@@ -109,6 +109,34 @@ class CNNArch:
             blocks[w + 2] = nxt
         return torch.cat([b.reshape(-1) for b in blocks])
 
+    def scaling_vector(self, scales: list[torch.Tensor]) -> torch.Tensor:
+        """Flat multiplier [D] realising positive rescaling of the hidden units of conv1, conv2,
+        conv3 and fc1 (``scales`` = 4 positive vectors of 8, 6, 4, 20 factors): unit u's incoming
+        weights and bias are multiplied by c[u] and the next layer's weights on its input by
+        1/c[u]. With ReLU (and max-pool, which commutes with c > 0) new = flat * vector computes
+        the same function; with other activations it does not."""
+        blocks = [torch.ones(shape) for _, shape in self.layout]
+        for li, c in enumerate(scales):
+            c = torch.as_tensor(c, dtype=torch.float32)
+            if (c <= 0).any():
+                raise ValueError(f"scaling factors must be positive (layer {LAYERS[li][0]})")
+            w, b = 2 * li, 2 * li + 1
+            blocks[w] = blocks[w] * c.view(-1, *([1] * (blocks[w].dim() - 1)))
+            blocks[b] = blocks[b] * c
+            inv = 1.0 / c
+            if li == 2:  # conv3 channel k feeds fc1 inputs 9k … 9k+8
+                inv = inv.repeat_interleave(9)
+            nxt = blocks[w + 2]
+            blocks[w + 2] = nxt * inv.view(1, -1, *([1] * (nxt.dim() - 2)))
+        return torch.cat([b.reshape(-1) for b in blocks])
+
+    def random_scaling_vector(self, generator: torch.Generator, low: float = 0.5,
+                              high: float = 2.0) -> torch.Tensor:
+        """Factors log-uniform in [low, high] for every hidden unit."""
+        lo, hi = math.log(low), math.log(high)
+        return self.scaling_vector([torch.exp(lo + (hi - lo) * torch.rand(o, generator=generator))
+                                    for _, o, _, _ in LAYERS[:-1]])
+
     def random_permutation_index(self, generator: torch.Generator) -> torch.Tensor:
         return self.permutation_index([torch.randperm(o, generator=generator)
                                        for _, o, _, _ in LAYERS[:-1]])
