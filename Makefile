@@ -32,6 +32,7 @@ dryrun: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/zoo_training.py
 	$(BIN)/python bench/similarity.py
+	$(BIN)/python bench/aligned_distance.py
 	$(BIN)/python bench/pdiff_eval.py
 
 clean:

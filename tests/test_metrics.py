@@ -80,6 +80,26 @@ def test_aligned_recovers_a_permuted_copy_and_excludes_self():
     assert (idx_self[:, 0] != torch.arange(5)).all() and (d_self > 1e-3).all()
 
 
+@pytest.mark.parametrize("k, exclude_self", [(1, False), (3, True)])
+def test_pruned_aligned_search_equals_solving_every_pair(k, exclude_self):
+    arch = MLPArch(6, 5, 3)
+    g = torch.Generator().manual_seed(7)
+    base = arch.init(g, 4) * 3
+    # clusters of permuted, noisy copies (where pruning bites) plus unrelated models
+    copies = torch.stack([arch.permute_hidden(base[i % 4], torch.randperm(5, generator=g))
+                          + 0.05 * torch.randn(arch.dim, generator=g) for i in range(24)])
+    ref = torch.cat([copies, arch.init(g, 8)])
+    ref[5, 3] = float("nan")  # a diverged model: never a neighbour, never a crash
+    tgt = ref if exclude_self else torch.cat([ref[:6] + 0.01, arch.init(g, 3)])
+    fast = aligned_nearest(arch, tgt, ref, k=k, exclude_self=exclude_self, block=7)
+    slow = aligned_nearest(arch, tgt, ref, k=k, exclude_self=exclude_self, prune=False)
+    ok = torch.isfinite(tgt).all(1)
+    assert torch.equal(fast[1][ok], slow[1][ok])
+    torch.testing.assert_close(fast[0][ok], slow[0][ok])
+    assert torch.equal(fast[2][ok], slow[2][ok])
+    assert (fast[1][ok] != 5).all()
+
+
 def test_evaluate_flags_diverged_models():
     arch = MLPArch(4, 3, 2)
     w = arch.init(torch.Generator().manual_seed(0), 3)
