@@ -44,3 +44,23 @@ rule hyperrep_invariance:
         "../envs/hyperrep.yaml"
     script:
         "../workflow/scripts/hyperrep_invariance.py"
+
+
+rule report:
+    input:
+        unpack(report_inputs),
+    output:
+        findings=f"{R}/tables/findings.csv",
+        summary=f"{R}/tables/summary.csv",
+        page=f"{R}/report.html",
+    params:
+        sets=report_sets(),
+    log:
+        f"{R}/logs/analysis/report.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/eval.yaml"
+    script:
+        "../workflow/scripts/report.py"

@@ -71,6 +71,7 @@ def extra_targets():
     out = []
     if any(config[m].get("modeling_factors") for m in config["methods"]):
         out.append(f"{R}/tables/modeling_factors.csv")
+    out.append(f"{R}/report.html")
     if "hyperrep" in config["methods"]:
         out += [f"{R}/hyperrep/tables/{s}.csv" for s in hyperrep_generated_sets()]
         if config["hyperrep"].get("invariance"):
@@ -120,3 +121,22 @@ def factor_tables():
 def factor_models():
     return [f"{R}/{m}/generator/{v}/model.safetensors"
             for m in factor_methods() for v in factor_variants(m)]
+
+
+def report_sets():
+    """method -> the weight sets whose tables the report reads."""
+    out = {}
+    for m in config["methods"]:
+        sets = ["training", "generated", *noise_sets(m)]
+        if m == "pdiff":
+            sets += ["average", "gaussian"]
+        out[m] = sets
+    return out
+
+
+def report_inputs(wildcards):
+    tables = [f"{R}/{m}/tables/{s}.csv" for m, sets in report_sets().items() for s in sets]
+    extra = [f"{R}/tables/modeling_factors.csv"] if factor_methods() else []
+    if "hyperrep" in config["methods"] and config["hyperrep"].get("invariance"):
+        extra.append(f"{R}/tables/invariance.csv")
+    return {"tables": tables, "extra": extra, "figures": all_figures()}

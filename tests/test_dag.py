@@ -70,6 +70,19 @@ def test_modeling_factors_table(tiny_run):
         own[~own.diverged].min_l2.mean())
 
 
+def test_report_states_the_findings_from_the_tables(tiny_run):
+    f = pd.read_csv(tiny_run / "tables" / "findings.csv")
+    assert f.finding.tolist() == ["F1", "F3", "F4", "F5"] and (f.method == "gpt").all()
+    assert f.holds.dtype == bool and f.evidence.str.len().gt(40).all()
+    # F1's verdict is the comparison of the two medians it prints
+    s = pd.read_csv(tiny_run / "tables" / "summary.csv").set_index("set")
+    closer = s.loc["generated", "median_min_l2"] < s.loc["training", "median_min_l2"]
+    assert bool(f.set_index("finding").loc["F1", "holds"]) == bool(closer)
+    page = (tiny_run / "report.html").read_text()
+    assert page.count("<img") == 4 and "figures/gpt/heatmap.png" in page
+    assert "modeling_factors" in page
+
+
 def test_logs_and_benchmarks_written(tiny_run):
     logs = list((tiny_run / "logs").rglob("*.log"))
     assert len(logs) >= 10 and all(p.stat().st_size > 0 for p in logs)

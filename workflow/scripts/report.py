@@ -1,0 +1,30 @@
+"""Rule report: findings F1-F5 from the tables, a per-set summary and results/report.html."""
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from weightmem import report
+from weightmem.io import atomic_path, write_csv
+from weightmem.runtime import script
+
+ctx = script(snakemake, "report")  # noqa: F821
+i, p = snakemake.input, snakemake.params  # noqa: F821
+results = Path(snakemake.output.page).parent  # noqa: F821  (report.html sits in the results dir)
+extra = {Path(f).stem: pd.read_csv(f) for f in i.extra}
+factors = extra.get("modeling_factors")
+found, summ = [], []
+for method, sets in p.sets.items():
+    tables = {s: pd.read_csv(results / method / "tables" / f"{s}.csv") for s in sets}
+    noise = [s for s in sets if s.startswith("noise")]
+    found += report.findings(method, tables, noise, factors)
+    summ.append(report.summary(method, tables))
+findings, summary = pd.DataFrame(found), pd.concat(summ, ignore_index=True)
+for r in findings.itertuples():
+    ctx.log.info("%s %-14s %s: %s", r.finding, r.method, "holds" if r.holds else "does not hold",
+                 r.evidence)
+write_csv(findings, snakemake.output.findings)  # noqa: F821
+write_csv(summary, snakemake.output.summary)  # noqa: F821
+figs = [os.path.relpath(f, results) for f in i.figures]
+with atomic_path(snakemake.output.page, suffix=".html") as tmp:  # noqa: F821
+    Path(tmp).write_text(report.html_page(findings, summary, figs, extra))

@@ -1,0 +1,133 @@
+"""The study's findings F1-F5 (study.md), decided from the computed tables, and the report page.
+
+Every verdict is a plain comparison of means/medians from the per-model tables, printed with the
+numbers it rests on, whichever way it comes out. Quality and novelty per method:
+classifiers (G.pt, Hyper-Rep, P-diff): accuracy (higher better) and 1 − max similarity (higher =
+more novel behaviour); HyperDiffusion: min Chamfer to test shapes (lower better) and min Chamfer
+to training shapes (higher = newer).
+"""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+
+COPYING = ("gpt", "hyperrep", "hyperdiffusion")  # the study's near-replica methods (F1, F3, F4)
+
+
+def _ok(df: pd.DataFrame) -> pd.DataFrame:
+    for flag in ("diverged", "empty"):
+        if flag in df:
+            df = df[~df[flag].astype(bool)]
+    return df
+
+
+def weight_distance(method: str, df: pd.DataFrame) -> pd.Series:
+    """The min-L2 column the method's histogram uses (Hyper-Rep: to one final-epoch
+    reconstruction per run, where the table has it)."""
+    if method == "hyperrep" and "min_l2_reference" in df:
+        return df["min_l2_reference"]
+    return df["min_l2"]
+
+
+def quality_novelty(method: str, df: pd.DataFrame) -> tuple[float, float]:
+    """(quality, novelty), both oriented so that higher is better / newer."""
+    d = _ok(df)
+    if method == "hyperdiffusion":
+        return -float(d["min_cd_test"].mean()), float(d["min_cd_train"].mean())
+    return float(d["accuracy"].mean()), 1.0 - float(d["max_similarity"].mean())
+
+
+def summary(method: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    rows = []
+    for name, df in tables.items():
+        q, n = quality_novelty(method, df)
+        d = _ok(df)
+        if name == "training" and "in_reference" in d:  # Hyper-Rep: the histogram's models
+            d = d[d["in_reference"].astype(bool)]
+        dist = weight_distance(method, d)
+        rows.append({"method": method, "set": name, "models": len(df),
+                     "excluded": len(df) - len(d),
+                     "quality": q, "novelty": n,
+                     "median_min_l2": float(dist[np.isfinite(dist)].median())})
+    return pd.DataFrame(rows)
+
+
+def findings(method: str, tables: dict[str, pd.DataFrame], noise: list[str],
+             factors: pd.DataFrame | None = None) -> list[dict]:
+    """F1-F5 rows (finding, method, holds, evidence) for one method's tables."""
+    s = summary(method, tables).set_index("set")
+    tr, gen = s.loc["training"], s.loc["generated"]
+    qname = "−min CD to test" if method == "hyperdiffusion" else "accuracy"
+    nname = "min CD to training" if method == "hyperdiffusion" else "1 − max similarity"
+    out = []
+    ratio = gen.median_min_l2 / tr.median_min_l2
+    dist = (f"median min L2 to training: generated {gen.median_min_l2:.4g}, training among "
+            f"themselves {tr.median_min_l2:.4g} (ratio {ratio:.2f})")
+    if method in COPYING:
+        out.append(_row("F1", method, gen.median_min_l2 < tr.median_min_l2,
+                        "generated models are closer to training models than those are to each "
+                        "other", dist))
+        out.append(_row("F3", method, gen.novelty <= tr.novelty,
+                        "generated models behave like their nearest training model",
+                        f"mean {nname}: generated {gen.novelty:.3f}, training {tr.novelty:.3f}"))
+    if method == "pdiff":
+        base = [b for b in ("average", "gaussian") if b in s.index]
+        near = ", ".join(f"{b} {s.loc[b].quality:.2f} / {s.loc[b].novelty:.3f}" for b in base)
+        out.append(_row("F2", method, gen.median_min_l2 > tr.median_min_l2,
+                        "generated models are farther from the checkpoints than those are from "
+                        "each other, and sit with the average/gaussian baselines",
+                        f"{dist}; {qname} / {nname}: generated {gen.quality:.2f} / "
+                        f"{gen.novelty:.3f}, {near}"))
+    beaten = [b for b in noise if gen.quality >= s.loc[b].quality and gen.novelty > s.loc[b].novelty]
+    pts = "; ".join(f"{b} {s.loc[b].quality:.3g} / {s.loc[b].novelty:.3g}" for b in noise)
+    ev = (f"{qname} / {nname}: generated {gen.quality:.3g} / {gen.novelty:.3g}; {pts}; "
+          f"beaten (better on both): {', '.join(beaten) or 'none'}")
+    if method == "pdiff":
+        out.append(_row("F4", method, bool(beaten), "P-diff beats the noise baseline", ev))
+    else:
+        out.append(_row("F4", method, not beaten, "the generator does not beat the noise baseline",
+                        ev))
+    f = (factors[factors.method == method] if factors is not None else pd.DataFrame())
+    if len(f):
+        f = f.set_index("variant")
+        t = f.loc["training"]
+        good_new = [v for v, r in f.drop(index="training").iterrows()
+                    if r.accuracy >= t.accuracy - 2.0 and r.min_l2 >= t.min_l2]
+        out.append(_row("F5", method, not good_new,
+                        "no modeling factor gives models that are both novel and good",
+                        f"'novel and good' = mean accuracy within 2 points of training "
+                        f"({t.accuracy:.1f}%) and mean min L2 ≥ training's ({t.min_l2:.3g}); "
+                        f"variants: {len(f) - 1}, accuracy {f.accuracy.drop('training').min():.1f}"
+                        f"–{f.accuracy.drop('training').max():.1f}%, min L2 "
+                        f"{f.min_l2.drop('training').min():.3g}–{f.min_l2.drop('training').max():.3g}"
+                        f"; novel and good: {', '.join(good_new) or 'none'}"))
+    return out
+
+
+def _row(finding, method, holds, claim, evidence) -> dict:
+    return {"finding": finding, "method": method, "holds": bool(holds), "claim": claim,
+            "evidence": evidence}
+
+
+def html_page(findings_df: pd.DataFrame, summary_df: pd.DataFrame, figures: list[str],
+              extra_tables: dict[str, pd.DataFrame]) -> str:
+    """A self-contained page (figures linked relative to the results folder)."""
+    esc = html.escape
+    parts = ["<!doctype html><meta charset='utf-8'><title>weightmem report</title>",
+             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
+             "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}"
+             "table{border-collapse:collapse;margin-bottom:1.5em}img{max-width:49%}</style>",
+             "<h1>Generative models of weights: generalization or memorization?</h1>",
+             "<p>Every verdict below is computed from this run's tables (results/tables, "
+             "results/&lt;method&gt;/tables); it says what this scale shows, not what the paper "
+             "reports.</p>", "<h2>Findings</h2>",
+             findings_df.assign(holds=findings_df.holds.map({True: "holds", False: "does not hold"}))
+             .to_html(index=False, escape=True),
+             "<h2>Per set</h2>", summary_df.to_html(index=False, float_format="%.4g")]
+    for name, df in extra_tables.items():
+        parts += [f"<h2>{esc(name)}</h2>", df.to_html(index=False, float_format="%.4g")]
+    parts.append("<h2>Figures</h2>")
+    parts += [f"<a href='{esc(f)}'><img src='{esc(f)}' alt='{esc(f)}'></a>" for f in figures]
+    return "\n".join(parts)
