@@ -68,14 +68,9 @@ def histogram_reference(method):
 
 def extra_targets():
     """Outputs beyond the four figures that `rule all` builds (tables the report will read)."""
-    out = []
-    if any(config[m].get("modeling_factors") for m in config["methods"]):
-        out.append(f"{R}/tables/modeling_factors.csv")
-    out.append(f"{R}/report.html")
+    out = [*analysis_tables(), f"{R}/report.html"]
     if "hyperrep" in config["methods"]:
         out += [f"{R}/hyperrep/tables/{s}.csv" for s in hyperrep_generated_sets()]
-        if config["hyperrep"].get("invariance"):
-            out.append(f"{R}/tables/invariance.csv")
     return out
 
 
@@ -136,7 +131,12 @@ def report_sets():
 
 def report_inputs(wildcards):
     tables = [f"{R}/{m}/tables/{s}.csv" for m, sets in report_sets().items() for s in sets]
-    extra = [f"{R}/tables/modeling_factors.csv"] if factor_methods() else []
+    return {"tables": tables, "extra": analysis_tables(), "figures": all_figures()}
+
+
+def analysis_tables():
+    """The study's analysis tables this config asks for (study.md outputs 8-9)."""
+    out = [f"{R}/tables/modeling_factors.csv"] if factor_methods() else []
     if "hyperrep" in config["methods"] and config["hyperrep"].get("invariance"):
-        extra.append(f"{R}/tables/invariance.csv")
-    return {"tables": tables, "extra": extra, "figures": all_figures()}
+        out.append(f"{R}/tables/invariance.csv")
+    return out
