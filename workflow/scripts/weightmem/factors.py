@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .report import usable_rows
+
 # the paper's rows, in its order; keys are the config/wildcard names
 FACTORS = {
     "epochs33": "training epochs 33.3%",
@@ -78,7 +80,7 @@ def summarise(method: str, training: pd.DataFrame, generated: dict[str, pd.DataF
 
 
 def _row(method, variant, label, params, df, performance) -> dict:
-    finite = df[~df["diverged"]] if "diverged" in df else df
+    finite = usable_rows(df)
     return {"method": method, "variant": variant, "setting": label, "params": params,
             "models": len(df), "diverged": len(df) - len(finite),
             performance: float(finite[performance].mean()),

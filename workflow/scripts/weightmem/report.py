@@ -16,7 +16,9 @@ import pandas as pd
 COPYING = ("gpt", "hyperrep", "hyperdiffusion")  # the study's near-replica methods (F1, F3, F4)
 
 
-def _ok(df: pd.DataFrame) -> pd.DataFrame:
+def usable_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a per-model table whose model can be scored: not diverged (classifiers), mesh not
+    empty (HyperDiffusion). Flagged models are counted, not averaged."""
     for flag in ("diverged", "empty"):
         if flag in df:
             df = df[~df[flag].astype(bool)]
@@ -31,9 +33,8 @@ def weight_distance(method: str, df: pd.DataFrame) -> pd.Series:
     return df["min_l2"]
 
 
-def quality_novelty(method: str, df: pd.DataFrame) -> tuple[float, float]:
-    """(quality, novelty), both oriented so that higher is better / newer."""
-    d = _ok(df)
+def quality_novelty(method: str, d: pd.DataFrame) -> tuple[float, float]:
+    """(quality, novelty) of the usable rows ``d``, oriented so that higher is better / newer."""
     if method == "hyperdiffusion":
         return -float(d["min_cd_test"].mean()), float(d["min_cd_train"].mean())
     return float(d["accuracy"].mean()), 1.0 - float(d["max_similarity"].mean())
@@ -42,8 +43,8 @@ def quality_novelty(method: str, df: pd.DataFrame) -> tuple[float, float]:
 def summary(method: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for name, df in tables.items():
-        q, n = quality_novelty(method, df)
-        d = _ok(df)
+        d = usable_rows(df)
+        q, n = quality_novelty(method, d)
         if name == "training" and "in_reference" in d:  # Hyper-Rep: the histogram's models
             d = d[d["in_reference"].astype(bool)]
         dist = weight_distance(method, d)
