@@ -2,6 +2,8 @@
 #   snakemake -c2                                   # embedded default (config/config.yaml)
 #   snakemake -c2 results/figures/gpt/heatmap.png   # one figure and only what it needs
 #   snakemake --profile profiles/slurm              # paper scale on a SLURM cluster
+# Shared stages take a {method} wildcard; each method adds its own stages (zoo, fit, sample) in
+# its rule file and declares the rest (weightmem.methods.Method).
 from snakemake.utils import min_version
 
 min_version("8.0")
@@ -14,36 +16,42 @@ include: "rules/common.smk"
 
 
 wildcard_constraints:
-    method="|".join(CLASSIFIER_METHODS),
+    method="|".join(METHODS),
     set=r"[A-Za-z0-9_.\-]+",
     amp=r"[0-9.]+",
     shard=r"[0-9]+",
 
 
-# cheap rules run on the submitting host, not as cluster jobs
+# cheap rules run on the submitting host, not as cluster jobs (the one list)
 localrules:
     all,
     figure_min_distance,
     figure_performance_vs_novelty,
+    modeling_factors,
+    report,
     hd_split,
-    hd_figure_min_distance,
-    hd_figure_performance_vs_novelty,
+    pdiff_interpolation_baseline,
+    pdiff_figure_param_distribution,
+    pdiff_figure_interpolate,
 
 
-include: "rules/data.smk"
 include: "rules/zoo.smk"
-include: "rules/generators.smk"
 include: "rules/baselines.smk"
 include: "rules/evaluate.smk"
 include: "rules/figures.smk"
-include: "rules/pdiff.smk"
-include: "rules/hyperrep.smk"
-include: "rules/hyperdiffusion.smk"
 include: "rules/analysis.smk"
+include: "rules/report.smk"
+
+
+for _rules in method_rule_files():
+
+    include: _rules
 
 
 rule all:
     input:
         all_figures(),
-        extra_targets(),
+        method_targets(),
+        analysis_tables(),
+        f"{R}/report.html",
     default_target: True

@@ -1,6 +1,6 @@
 """Benchmark: nearest training model by permutation-aligned L2, pruned vs every pair solved.
 
-G.pt's distance (gpt.md §5.3) solves a 10×10 assignment problem per (target, training) pair; the
+G.pt's distance (docs/gpt.md §5.3) solves a 10×10 assignment problem per (target, training) pair; the
 paper's training-vs-training histogram needs ≈1.05×10⁸ of them. ``aligned_nearest`` computes all
 neuron-to-neuron costs as matrix products, bounds every pair from below (sum of the cost matrix's
 row minima, or of its column minima, whichever is larger) and solves pairs in order of that bound
@@ -18,9 +18,9 @@ import time
 import torch
 
 from weightmem.data.images import digits
-from weightmem.metrics import weights as W
+from weightmem.evaluation import weights as W
 from weightmem.nets.mlp import MLPArch
-from weightmem.zoo import SGDRecipe, train_mlp_zoo
+from weightmem.zoo.mlp import SGDRecipe, train_mlp_zoo
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""All-pairs Chamfer distance: KD-trees (weightmem.metrics.shapes.chamfer_matrix) vs a dense
+"""All-pairs Chamfer distance: KD-trees (weightmem.evaluation.shapes.chamfer_matrix) vs a dense
 torch.cdist matrix per pair, measured in the same run on the same clouds.
 
     python bench/chamfer.py [--n 200] [--points 2048] [--naive-pairs 400] [--threads 1]
@@ -20,7 +20,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
 from weightmem.data import shapes as S  # noqa: E402
-from weightmem.metrics import shapes as M  # noqa: E402
+from weightmem.evaluation import shapes as M  # noqa: E402
 
 
 def clouds(n: int, points: int, seed: int) -> np.ndarray:

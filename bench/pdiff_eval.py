@@ -1,7 +1,7 @@
 """Benchmark: evaluating many BN-variants of one frozen ResNet-18 (P-diff's evaluation).
 
 Naive way: one full eval-mode forward pass per BN-vector (load the 4 tensors, run the network).
-Shortcut (pdiff.md §7.2): cache the frozen computation once per image (normalised layer4.1.conv1
+Shortcut (docs/pdiff.md §7.2): cache the frozen computation once per image (normalised layer4.1.conv1
 output and the block's residual input), then per model only bn1-affine → ReLU → conv2 → bn2 → add →
 ReLU → pool → fc, with all models × images in one convolution. Prints both times, the ratio and
 the largest logit difference (the shortcut is exact up to float rounding).

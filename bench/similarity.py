@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from weightmem.metrics.behaviour import max_similarity, max_similarity_naive
+from weightmem.evaluation.behaviour import max_similarity, max_similarity_naive
 
 
 def main() -> None:

@@ -2,14 +2,14 @@
 
 Prints, measured in this run:
   * embedded shape (64-10-10 MLP on scikit-learn digits, batch 32): wall time of the per-model
-    ``torch.nn`` + ``torch.optim.SGD`` loop over all runs vs :func:`weightmem.zoo.train_mlp_zoo`,
+    ``torch.nn`` + ``torch.optim.SGD`` loop over all runs vs :func:`weightmem.zoo.mlp.train_mlp_zoo`,
     and their ratio (goal ≥ 50×);
   * paper shape (784-10-10, batch 128, MNIST-sized random data): achieved training GFLOP/s of the
     batched trainer as a fraction of this machine's fp32 matmul GFLOP/s (goal ≥ 20%), plus the
     ratio against the per-model loop (timed on a subset of runs and scaled per run).
 
   * Hyper-Rep CNN (2,464 parameters, 1×28×28 digits, batch 32, Adam): per-model ``torch.nn`` +
-    ``torch.optim.Adam`` loop vs :func:`weightmem.cnn_zoo.train_cnn_zoo` (models as the groups of
+    ``torch.optim.Adam`` loop vs :func:`weightmem.zoo.cnn.train_cnn_zoo` (models as the groups of
     channels-last grouped convolutions in chunks of 16, freed memory kept by the allocator; the
     loop runs in the same process, so it gets the same allocator), goal ≥ 3×, with the max weight
     difference between the two; best of 3 alternating repeats.
@@ -26,7 +26,7 @@ import torch
 
 from weightmem.data.images import digits
 from weightmem.nets.mlp import MLPArch
-from weightmem.zoo import SGDRecipe, train_mlp_single, train_mlp_zoo
+from weightmem.zoo.mlp import SGDRecipe, train_mlp_single, train_mlp_zoo
 
 
 def timed(fn, *args, **kw):
@@ -52,7 +52,7 @@ def train_flops_per_step(arch: MLPArch, batch: int) -> float:
 
 
 def bench_cnn(n_models: int, n_images: int, epochs: int, repeats: int = 3) -> None:
-    from weightmem.cnn_zoo import AdamRecipe, train_cnn_single, train_cnn_zoo
+    from weightmem.zoo.cnn import AdamRecipe, train_cnn_single, train_cnn_zoo
     from weightmem.nets.cnn import CNNArch
 
     d = digits(image_size=28)

@@ -1,5 +1,6 @@
-# The study's analysis (study.md outputs 8-10): the modeling-factors table (G.pt so far) and
-# the Hyper-Rep weight-symmetry (invariance) experiment.
+# The study's analysis (docs/study.md output 8): the modeling-factors table over every method whose
+# config names generator variants. Method-specific analyses (Hyper-Rep's invariance) live in the
+# method's rule file and are declared by it.
 
 
 rule modeling_factors:
@@ -13,7 +14,9 @@ rule modeling_factors:
         rows=[[m, v] for m in factor_methods() for v in factor_variants(m)],
         methods=factor_methods(),
     log:
-        f"{R}/logs/analysis/modeling_factors.log",
+        logs("analysis/modeling_factors"),
+    benchmark:
+        bench("analysis/modeling_factors")
     resources:
         mem_mb=2000,
         runtime=10,
@@ -21,46 +24,3 @@ rule modeling_factors:
         "../envs/eval.yaml"
     script:
         "../workflow/scripts/modeling_factors.py"
-
-
-rule hyperrep_invariance:
-    input:
-        model=f"{R}/hyperrep/generator/default/model.safetensors",
-        zoo=f"{R}/hyperrep/zoo/checkpoints.safetensors",
-        data=dataset_of("hyperrep") if "hyperrep" in config else [],
-    output:
-        f"{R}/tables/invariance.csv",
-    params:
-        invariance=config["hyperrep"].get("invariance", {}) if "hyperrep" in config else {},
-    log:
-        f"{R}/logs/analysis/invariance.log",
-    benchmark:
-        f"{R}/benchmarks/analysis/invariance.tsv"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    conda:
-        "../envs/hyperrep.yaml"
-    script:
-        "../workflow/scripts/hyperrep_invariance.py"
-
-
-rule report:
-    input:
-        unpack(report_inputs),
-    output:
-        findings=f"{R}/tables/findings.csv",
-        summary=f"{R}/tables/summary.csv",
-        page=f"{R}/report.html",
-    params:
-        sets=report_sets(),
-    log:
-        f"{R}/logs/analysis/report.log",
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../envs/eval.yaml"
-    script:
-        "../workflow/scripts/report.py"

@@ -1,4 +1,5 @@
-# Baselines: the cheap ways to make "new" weights.
+# Baselines: the cheap ways to make "new" weights — Gaussian noise on the method's source set, in
+# the units its declaration names.
 
 
 rule noise_baseline:
@@ -8,8 +9,11 @@ rule noise_baseline:
         f"{R}/{{method}}/weights/noise{{amp}}.safetensors",
     params:
         noise=lambda w: noise_params(w.method),
+        seed=seed("noise"),
     log:
-        f"{R}/logs/{{method}}/baselines/noise{{amp}}.log",
+        logs("{method}/baselines/noise{amp}"),
+    benchmark:
+        bench("{method}/baselines/noise{amp}")
     resources:
         mem_mb=4000,
         runtime=20,

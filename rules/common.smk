@@ -1,29 +1,43 @@
-# Helpers shared by all .smk files -- config validation, paths, targets, resources.
+# Helpers shared by all .smk files: config validation, the methods' declarations, paths, targets.
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 from weightmem.config import validate as _validate  # noqa: E402
 from weightmem import factors as _factors  # noqa: E402
+from weightmem import methods as _methods  # noqa: E402
+from weightmem.seeds import seed_for as _seed_for  # noqa: E402
 
 _validate(config, Path(workflow.basedir) / "config" / "schema.yaml")
 
 R = config["results"]
-FIGURES = ["heatmap", "min_distance_to_training", "decision_boundary", "performance_vs_novelty"]
-CLASSIFIER_METHODS = ["gpt", "hyperrep", "pdiff"]
+# the declaration (weightmem.methods.Method) of every method with a config section: its rules can
+# be targeted; `rule all` builds those listed in `methods:` (LISTED)
+LISTED = config["methods"]
+METHODS = {m: _methods.get(m, config) for m in _methods.configured(config)}
 
 
-def all_figures():
-    return [f"{R}/figures/{m}/{f}.png" for m in config["methods"]
-            for f in FIGURES_OF.get(m, FIGURES) + EXTRA_FIGURES.get(m, [])]
+def M(method):
+    return METHODS[method]
+
+
+def logs(path):
+    """The rule's log file: results/logs/<path>.log."""
+    return f"{R}/logs/{path}.log"
+
+
+def bench(path):
+    """The rule's benchmark record: results/benchmarks/<path>.tsv."""
+    return f"{R}/benchmarks/{path}.tsv"
+
+
+def seed(stage):
+    """The seed of one stage: config seed + the stage's offset (weightmem.seeds.OFFSETS)."""
+    return _seed_for(config["seed"], stage)
 
 
 def dataset_of(method):
     return f"{R}/data/{config[method]['dataset']}.npz"
-
-
-def noise_sets(method):
-    return [f"noise{a:g}" for a in config[method]["baselines"]["noise"]]
 
 
 def gpu_if_cuda():
@@ -31,6 +45,95 @@ def gpu_if_cuda():
     return 0 if config["device"] == "cpu" else 1
 
 
+def method_rule_files():
+    """Each method's own rule file (its zoo, fit and sample stages)."""
+    return [str(Path(workflow.basedir) / d.rules) for d in METHODS.values() if d.rules]
+
+
+# ---- weight sets, baselines and tables
+def noise_sets(method):
+    return [f"noise{a:g}" for a in config[method]["baselines"]["noise"]]
+
+
+def noise_source(method):
+    """Weight set the noise baselines perturb (Hyper-Rep: reconstructions of the top 30%)."""
+    return f"{R}/{method}/weights/{config[method]['baselines']['source']}.safetensors"
+
+
+def noise_params(method):
+    return {"count": config[method]["baselines"]["count"], "units": M(method).noise_units}
+
+
+def distance_of(method):
+    """The weight distance: the config's choice where the method offers one, else its own."""
+    return config[method].get("distance", M(method).distance)
+
+
+def in_method(method, paths):
+    return {k: f"{R}/{method}/{v}" for k, v in paths.items()}
+
+
+def behaviour_inputs(w):
+    """The weights, plus the dataset (classifiers) and the method's declared context."""
+    d = M(w.method)
+    out = {"weights": f"{R}/{w.method}/weights/{w.set}.safetensors"}
+    if d.behaviour == "classifier":
+        out["data"] = dataset_of(w.method)
+    return {**out, **in_method(w.method, d.context)}
+
+
+def table_inputs(w):
+    d = M(w.method)
+    out = {
+        "weights": f"{R}/{w.method}/weights/{w.set}.safetensors",
+        "behaviour": f"{R}/{w.method}/behaviour/{w.set}.safetensors",
+        "train_weights": f"{R}/{w.method}/weights/training.safetensors",
+        "train_behaviour": f"{R}/{w.method}/behaviour/training.safetensors",
+    }
+    if d.histogram_reference:
+        out["reference"] = f"{R}/{w.method}/weights/{d.histogram_reference}.safetensors"
+    return {**out, **in_method(w.method, d.table_inputs)}
+
+
+def evaluation_params(method):
+    """The config values a method's behaviour and tables depend on (a change reruns just them)."""
+    c = config[method]
+    return {"distance": distance_of(method), "evaluation": c.get("evaluation", {}),
+            "figures": c["figures"]}
+
+
+def model_figure_inputs(w):
+    d = M(w.method)
+    out = {
+        "generated": f"{R}/{w.method}/weights/generated.safetensors",
+        "training": f"{R}/{w.method}/weights/training.safetensors",
+        "table": f"{R}/{w.method}/tables/generated.csv",
+    }
+    if d.behaviour == "classifier":
+        out["data"] = dataset_of(w.method)
+    return {**out, **in_method(w.method, d.context)}
+
+
+# ---- targets
+def method_figures(method):
+    return [f"{R}/figures/{method}/{f}.png" for f in M(method).figures]
+
+
+def all_figures():
+    return [f for m in LISTED for f in method_figures(m)]
+
+
+def report_sets():
+    """method -> the weight sets whose tables the report reads."""
+    return {m: ["training", "generated", *noise_sets(m), *M(m).extra_sets] for m in LISTED}
+
+
+def method_targets():
+    """Outputs a method's declaration adds to `rule all` beyond figures and report tables."""
+    return [f"{R}/{m}/{p}" for m in LISTED for p in M(m).targets(config[m])]
+
+
+# ---- analysis
 def generator_config(method, variant):
     """The generator settings of a variant ('default' = the config's generator section, others
     = it with the overrides of <method>.modeling_factors.<variant>)."""
@@ -40,72 +143,11 @@ def generator_config(method, variant):
 
 def factor_variants(method):
     """'default' and every configured modeling-factor variant of a method."""
-    return ["default", *config.get(method, {}).get("modeling_factors", {})]
+    return ["default", *config[method].get("modeling_factors", {})]
 
 
-def noise_params(method):
-    b = config[method]["baselines"]
-    return {"count": b.get("count"), "units": "normalised" if method == "gpt" else "raw"}
-
-
-# figures only one method has (study.md outputs 5-7)
-EXTRA_FIGURES = {
-    "pdiff": ["param_value_distribution", "performance_vs_novelty_interpolate", "tsne_interpolate"]
-}
-
-
-def noise_source(method):
-    """Weight set the noise baselines perturb (hyperrep: reconstructions of the top 30%)."""
-    return f"{R}/{method}/weights/{config[method]['baselines'].get('source', 'training')}.safetensors"
-
-
-def histogram_reference(method):
-    """Optional separate reference set for the min-L2 histogram (hyperrep: one final-epoch
-    reconstruction per run); [] = the training set itself."""
-    ref = config[method].get("histogram_reference")
-    return [f"{R}/{method}/weights/{ref}.safetensors"] if ref else []
-
-
-def extra_targets():
-    """Outputs beyond the four figures that `rule all` builds (tables the report will read)."""
-    out = [*analysis_tables(), f"{R}/report.html"]
-    if "hyperrep" in config["methods"]:
-        out += [f"{R}/hyperrep/tables/{s}.csv" for s in hyperrep_generated_sets()]
-    return out
-
-
-def hyperrep_generated_sets():
-    """'generated' = the study's sampler; every other sampler gets 'generated-<sampler>'."""
-    return ["generated" if s == "study" else f"generated-{s}"
-            for s in config["hyperrep"]["sampling"]["samplers"]]
-# ---- HyperDiffusion (rules/hyperdiffusion.smk)
-HD = f"{R}/hyperdiffusion"
-HD_FIGURES = ["heatmap", "min_distance_to_training", "render_shapes", "performance_vs_novelty"]
-FIGURES_OF = {"hyperdiffusion": HD_FIGURES}
-
-
-def hd_cfg():
-    return config.get("hyperdiffusion", {})
-
-
-def hd_mesh_dir():
-    """The generated airplanes (embedded) or the user's mesh directory (e.g. ShapeNet 02691156)."""
-    s = hd_cfg().get("shapes", {})
-    return f"{HD}/shapes/meshes" if s.get("source") == "airplanes" else s.get("root", "")
-
-
-def hd_shards():
-    return range(hd_cfg().get("occupancy", {}).get("shards", 1))
-
-
-def hd_eval_sets():
-    """Weight sets that get meshed and scored: generated and the two noise baselines."""
-    return ["generated"] + (noise_sets("hyperdiffusion") if "hyperdiffusion" in config else [])
-
-
-# ---- analysis (rules/analysis.smk)
 def factor_methods():
-    return [m for m in config["methods"] if config[m].get("modeling_factors")]
+    return [m for m in LISTED if config[m].get("modeling_factors")]
 
 
 def factor_tables():
@@ -118,25 +160,12 @@ def factor_models():
             for m in factor_methods() for v in factor_variants(m)]
 
 
-def report_sets():
-    """method -> the weight sets whose tables the report reads."""
-    out = {}
-    for m in config["methods"]:
-        sets = ["training", "generated", *noise_sets(m)]
-        if m == "pdiff":
-            sets += ["average", "gaussian"]
-        out[m] = sets
-    return out
+def analysis_tables():
+    """The study's analysis tables this config asks for (docs/study.md outputs 8-9)."""
+    out = [f"{R}/tables/modeling_factors.csv"] if factor_methods() else []
+    return out + [f"{R}/tables/{t}.csv" for m in LISTED for t in M(m).analysis(config[m])]
 
 
 def report_inputs(wildcards):
     tables = [f"{R}/{m}/tables/{s}.csv" for m, sets in report_sets().items() for s in sets]
     return {"tables": tables, "extra": analysis_tables(), "figures": all_figures()}
-
-
-def analysis_tables():
-    """The study's analysis tables this config asks for (study.md outputs 8-9)."""
-    out = [f"{R}/tables/modeling_factors.csv"] if factor_methods() else []
-    if "hyperrep" in config["methods"] and config["hyperrep"].get("invariance"):
-        out.append(f"{R}/tables/invariance.csv")
-    return out

@@ -1,20 +1,24 @@
-# Shared evaluation: behaviour on the test set, then per-model tables against the training set.
+# Shared evaluation: behaviour of a weight set (by the method's declared kind: classifier on a
+# dataset, with an optional context; or neural field → mesh → point cloud), then per-model tables
+# against the training set.
 
 
 rule behaviour:
     input:
-        weights=f"{R}/{{method}}/weights/{{set}}.safetensors",
-        data=lambda w: dataset_of(w.method),
+        unpack(behaviour_inputs),
     output:
         f"{R}/{{method}}/behaviour/{{set}}.safetensors",
+    params:
+        evaluation=lambda w: config[w.method].get("evaluation", {}),
+        seed=seed("behaviour"),
     log:
-        f"{R}/logs/{{method}}/behaviour/{{set}}.log",
+        logs("{method}/behaviour/{set}"),
     benchmark:
-        f"{R}/benchmarks/{{method}}/behaviour/{{set}}.tsv"
+        bench("{method}/behaviour/{set}")
     threads: 2
     resources:
-        mem_mb=8000,
-        runtime=120,
+        mem_mb=16000,
+        runtime=720,
         gpu=gpu_if_cuda(),
     conda:
         "../envs/eval.yaml"
@@ -24,23 +28,19 @@ rule behaviour:
 
 rule table:
     input:
-        weights=f"{R}/{{method}}/weights/{{set}}.safetensors",
-        behaviour=f"{R}/{{method}}/behaviour/{{set}}.safetensors",
-        train_weights=f"{R}/{{method}}/weights/training.safetensors",
-        train_behaviour=f"{R}/{{method}}/behaviour/training.safetensors",
-        reference=lambda w: histogram_reference(w.method),
+        unpack(table_inputs),
     output:
         f"{R}/{{method}}/tables/{{set}}.csv",
     params:
-        distance=lambda w: config[w.method]["distance"],
+        distance=lambda w: distance_of(w.method),
     log:
-        f"{R}/logs/{{method}}/tables/{{set}}.log",
+        logs("{method}/tables/{set}"),
     benchmark:
-        f"{R}/benchmarks/{{method}}/tables/{{set}}.tsv"
+        bench("{method}/tables/{set}")
     threads: 2
     resources:
         mem_mb=8000,
-        runtime=240,
+        runtime=720,
     conda:
         "../envs/eval.yaml"
     script:

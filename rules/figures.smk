@@ -1,4 +1,4 @@
-# One rule per figure family; figures read small tables and weights, never retrain anything.
+# The study's four per-method figures; they read tables and weights and never retrain anything.
 
 
 rule figure_heatmap:
@@ -6,12 +6,15 @@ rule figure_heatmap:
         generated=f"{R}/{{method}}/weights/generated.safetensors",
         training=f"{R}/{{method}}/weights/training.safetensors",
     output:
-        report(f"{R}/figures/{{method}}/heatmap.png", category="{method}"),
+        report(f"{R}/figures/{{method}}/heatmap.png", category="{method}",
+               caption="../report/heatmap.rst"),
     params:
-        distance=lambda w: config[w.method]["distance"],
+        distance=lambda w: distance_of(w.method),
         seed=lambda w: config[w.method]["figures"]["seed"],
     log:
-        f"{R}/logs/{{method}}/figures/heatmap.log",
+        logs("{method}/figures/heatmap"),
+    benchmark:
+        bench("{method}/figures/heatmap")
     resources:
         mem_mb=4000,
         runtime=20,
@@ -26,11 +29,14 @@ rule figure_min_distance:
         training=f"{R}/{{method}}/tables/training.csv",
         generated=f"{R}/{{method}}/tables/generated.csv",
     output:
-        report(f"{R}/figures/{{method}}/min_distance_to_training.png", category="{method}"),
+        report(f"{R}/figures/{{method}}/min_distance_to_training.png", category="{method}",
+               caption="../report/min_distance_to_training.rst"),
     params:
-        distance=lambda w: config[w.method]["distance"],
+        distance=lambda w: distance_of(w.method),
     log:
-        f"{R}/logs/{{method}}/figures/min_distance_to_training.log",
+        logs("{method}/figures/min_distance_to_training"),
+    benchmark:
+        bench("{method}/figures/min_distance_to_training")
     resources:
         mem_mb=2000,
         runtime=10,
@@ -40,25 +46,29 @@ rule figure_min_distance:
         "../workflow/scripts/figure_min_distance.py"
 
 
-rule figure_decision_boundary:
+rule figure_model_outputs:
     input:
-        generated=f"{R}/{{method}}/weights/generated.safetensors",
-        training=f"{R}/{{method}}/weights/training.safetensors",
-        table=f"{R}/{{method}}/tables/generated.csv",
-        data=lambda w: dataset_of(w.method),
+        unpack(model_figure_inputs),
     output:
-        report(f"{R}/figures/{{method}}/decision_boundary.png", category="{method}"),
+        report(f"{R}/figures/{{method}}/{{panel}}.png", category="{method}",
+               caption="../report/model_outputs.rst"),
+    wildcard_constraints:
+        panel="decision_boundary|render_shapes",
     params:
-        res=lambda w: config[w.method]["figures"]["grid_resolution"],
+        figures=lambda w: config[w.method]["figures"],
+        evaluation=lambda w: config[w.method].get("evaluation", {}),
     log:
-        f"{R}/logs/{{method}}/figures/decision_boundary.log",
+        logs("{method}/figures/{panel}"),
+    benchmark:
+        bench("{method}/figures/{panel}")
     resources:
-        mem_mb=8000,
-        runtime=30,
+        mem_mb=16000,
+        runtime=60,
+        gpu=gpu_if_cuda(),
     conda:
         "../envs/eval.yaml"
     script:
-        "../workflow/scripts/figure_decision_boundary.py"
+        "../workflow/scripts/figure_model_outputs.py"
 
 
 rule figure_performance_vs_novelty:
@@ -67,12 +77,15 @@ rule figure_performance_vs_novelty:
         generated=f"{R}/{{method}}/tables/generated.csv",
         noise=lambda w: expand(f"{R}/{w.method}/tables/{{s}}.csv", s=noise_sets(w.method)),
     output:
-        report(f"{R}/figures/{{method}}/performance_vs_novelty.png", category="{method}"),
+        report(f"{R}/figures/{{method}}/performance_vs_novelty.png", category="{method}",
+               caption="../report/performance_vs_novelty.rst"),
     params:
         noise_sets=lambda w: noise_sets(w.method),
         seed=lambda w: config[w.method]["figures"]["seed"],
     log:
-        f"{R}/logs/{{method}}/figures/performance_vs_novelty.log",
+        logs("{method}/figures/performance_vs_novelty"),
+    benchmark:
+        bench("{method}/figures/performance_vs_novelty")
     resources:
         mem_mb=2000,
         runtime=10,

@@ -1,17 +1,38 @@
-# HyperDiffusion: meshes → occupancy points → shared-init neural fields → diffusion transformer →
-# DDIM samples → meshes / point clouds → Chamfer tables → figures (hyperdiffusion.md).
-# Paths are literal (no {method} wildcard): the generic behaviour/table rules are for classifiers.
+# HyperDiffusion (docs/hyperdiffusion.md): meshes → occupancy points → shared-init neural fields →
+# diffusion transformer → DDIM samples. Meshing, point clouds, Chamfer tables and the figures are
+# the shared rules (its declaration: behaviour kind "field").
+HD = f"{R}/hyperdiffusion"
+
+
+def hd_cfg():
+    return config["hyperdiffusion"]
+
+
+def hd_mesh_dir():
+    """The generated airplanes (embedded) or the user's mesh directory (e.g. ShapeNet 02691156)."""
+    s = hd_cfg()["shapes"]
+    return f"{HD}/shapes/meshes" if s["source"] == "airplanes" else s.get("root", "")
+
+
+def hd_shards():
+    return range(hd_cfg()["occupancy"]["shards"])
+
+
+def hd_eval_sets():
+    """Weight sets that get meshed and scored: generated and the noise baselines."""
+    return ["generated"] + noise_sets("hyperdiffusion")
 
 
 rule hd_airplanes:
     output:
         directory(f"{HD}/shapes/meshes"),
     params:
+        seed=seed("hyperdiffusion.shapes"),
         shapes=lambda w: hd_cfg()["shapes"],
     log:
-        f"{R}/logs/hyperdiffusion/shapes/airplanes.log",
+        logs("hyperdiffusion/shapes/airplanes"),
     benchmark:
-        f"{R}/benchmarks/hyperdiffusion/shapes/airplanes.tsv"
+        bench("hyperdiffusion/shapes/airplanes")
     resources:
         mem_mb=2000,
         runtime=10,
@@ -29,10 +50,13 @@ rule hd_split:
     output:
         f"{HD}/shapes/split.csv",
     params:
+        seed=seed("hyperdiffusion.split"),
         shapes=lambda w: hd_cfg()["shapes"],
         meshes=lambda w: hd_mesh_dir(),
     log:
-        f"{R}/logs/hyperdiffusion/shapes/split.log",
+        logs("hyperdiffusion/shapes/split"),
+    benchmark:
+        bench("hyperdiffusion/shapes/split")
     resources:
         mem_mb=1000,
         runtime=10,
@@ -48,12 +72,13 @@ rule hd_occupancy:
     output:
         f"{HD}/occupancy/shard{{shard}}.safetensors",
     params:
+        seed=seed("hyperdiffusion.occupancy"),
         occupancy=lambda w: hd_cfg()["occupancy"],
         cache=f"{HD}/occupancy/cache",
     log:
-        f"{R}/logs/hyperdiffusion/occupancy/shard{{shard}}.log",
+        logs("hyperdiffusion/occupancy/shard{shard}"),
     benchmark:
-        f"{R}/benchmarks/hyperdiffusion/occupancy/shard{{shard}}.tsv"
+        bench("hyperdiffusion/occupancy/shard{shard}")
     resources:
         mem_mb=8000,
         runtime=240,
@@ -71,11 +96,12 @@ rule hd_field_init:
     output:
         f"{HD}/zoo/init.safetensors",
     params:
+        seed=seed("hyperdiffusion.field_init"),
         field=lambda w: hd_cfg()["field"],
     log:
-        f"{R}/logs/hyperdiffusion/zoo/init.log",
+        logs("hyperdiffusion/zoo/init"),
     benchmark:
-        f"{R}/benchmarks/hyperdiffusion/zoo/init.tsv"
+        bench("hyperdiffusion/zoo/init")
     resources:
         mem_mb=4000,
         runtime=120,
@@ -94,11 +120,12 @@ rule hd_fields:
     output:
         f"{HD}/zoo/shard{{shard}}.safetensors",
     params:
+        seed=seed("hyperdiffusion.fields"),
         field=lambda w: hd_cfg()["field"],
     log:
-        f"{R}/logs/hyperdiffusion/zoo/shard{{shard}}.log",
+        logs("hyperdiffusion/zoo/shard{shard}"),
     benchmark:
-        f"{R}/benchmarks/hyperdiffusion/zoo/shard{{shard}}.tsv"
+        bench("hyperdiffusion/zoo/shard{shard}")
     resources:
         mem_mb=16000,
         runtime=1440,
@@ -115,7 +142,9 @@ rule hd_training_set:
     output:
         f"{HD}/weights/training.safetensors",
     log:
-        f"{R}/logs/hyperdiffusion/training_set.log",
+        logs("hyperdiffusion/training_set"),
+    benchmark:
+        bench("hyperdiffusion/training_set")
     resources:
         mem_mb=8000,
         runtime=30,
@@ -132,11 +161,12 @@ rule hd_fit:
         model=f"{HD}/generator/{{variant}}/model.safetensors",
         curve=f"{HD}/generator/{{variant}}/train_log.csv",
     params:
+        seed=seed("hyperdiffusion.fit"),
         generator=lambda w: generator_config("hyperdiffusion", w.variant),
     log:
-        f"{R}/logs/hyperdiffusion/generator/{{variant}}.log",
+        logs("hyperdiffusion/generator/{variant}"),
     benchmark:
-        f"{R}/benchmarks/hyperdiffusion/generator/{{variant}}.tsv"
+        bench("hyperdiffusion/generator/{variant}")
     threads: 1  # torch on more threads than free cores stalls on a shared machine
     resources:
         mem_mb=32000,
@@ -155,11 +185,12 @@ rule hd_sample:
     output:
         f"{HD}/weights/generated.safetensors",
     params:
+        seed=seed("hyperdiffusion.sample"),
         sampling=lambda w: hd_cfg()["sampling"],
     log:
-        f"{R}/logs/hyperdiffusion/sample.log",
+        logs("hyperdiffusion/sample"),
     benchmark:
-        f"{R}/benchmarks/hyperdiffusion/sample.tsv"
+        bench("hyperdiffusion/sample")
     threads: 1  # torch on more threads than free cores stalls on a shared machine
     resources:
         mem_mb=16000,
@@ -171,24 +202,6 @@ rule hd_sample:
         "../workflow/scripts/hd_sample.py"
 
 
-rule hd_noise_baseline:
-    input:
-        source=f"{HD}/weights/training.safetensors",
-    output:
-        f"{HD}/weights/noise{{amp}}.safetensors",
-    params:
-        noise=lambda w: noise_params("hyperdiffusion"),
-    log:
-        f"{R}/logs/hyperdiffusion/baselines/noise{{amp}}.log",
-    resources:
-        mem_mb=4000,
-        runtime=20,
-    conda:
-        "../envs/hyperdiffusion.yaml"
-    script:
-        "../workflow/scripts/noise_baseline.py"
-
-
 rule hd_reference_clouds:
     input:
         split=f"{HD}/shapes/split.csv",
@@ -197,11 +210,12 @@ rule hd_reference_clouds:
         train=f"{HD}/clouds/reference_train.safetensors",
         test=f"{HD}/clouds/reference_test.safetensors",
     params:
+        seed=seed("hyperdiffusion.reference_clouds"),
         points=lambda w: hd_cfg()["evaluation"]["points"],
     log:
-        f"{R}/logs/hyperdiffusion/clouds/reference.log",
+        logs("hyperdiffusion/clouds/reference"),
     benchmark:
-        f"{R}/benchmarks/hyperdiffusion/clouds/reference.tsv"
+        bench("hyperdiffusion/clouds/reference")
     resources:
         mem_mb=4000,
         runtime=120,
@@ -211,53 +225,10 @@ rule hd_reference_clouds:
         "../workflow/scripts/hd_reference_clouds.py"
 
 
-rule hd_clouds:
-    input:
-        f"{HD}/weights/{{set}}.safetensors",
-    output:
-        f"{HD}/clouds/{{set}}.safetensors",
-    params:
-        evaluation=lambda w: hd_cfg()["evaluation"],
-    log:
-        f"{R}/logs/hyperdiffusion/clouds/{{set}}.log",
-    benchmark:
-        f"{R}/benchmarks/hyperdiffusion/clouds/{{set}}.tsv"
-    resources:
-        mem_mb=8000,
-        runtime=720,
-        gpu=gpu_if_cuda(),
-    conda:
-        "../envs/hyperdiffusion.yaml"
-    script:
-        "../workflow/scripts/hd_clouds.py"
-
-
-rule hd_table:
-    input:
-        weights=f"{HD}/weights/{{set}}.safetensors",
-        clouds=lambda w: [] if w.set == "training" else f"{HD}/clouds/{w.set}.safetensors",
-        training=f"{HD}/weights/training.safetensors",
-        train_ref=f"{HD}/clouds/reference_train.safetensors",
-        test_ref=f"{HD}/clouds/reference_test.safetensors",
-    output:
-        f"{HD}/tables/{{set}}.csv",
-    log:
-        f"{R}/logs/hyperdiffusion/tables/{{set}}.log",
-    benchmark:
-        f"{R}/benchmarks/hyperdiffusion/tables/{{set}}.tsv"
-    resources:
-        mem_mb=8000,
-        runtime=720,
-    conda:
-        "../envs/hyperdiffusion.yaml"
-    script:
-        "../workflow/scripts/hd_table.py"
-
-
 rule hd_summary:
     input:
         weights=expand(f"{HD}/weights/{{s}}.safetensors", s=["training"] + hd_eval_sets()),
-        clouds=expand(f"{HD}/clouds/{{s}}.safetensors", s=["training"] + hd_eval_sets()),
+        clouds=expand(f"{HD}/behaviour/{{s}}.safetensors", s=["training"] + hd_eval_sets()),
         tables=expand(f"{HD}/tables/{{s}}.csv", s=["training"] + hd_eval_sets()),
         train_ref=f"{HD}/clouds/reference_train.safetensors",
     output:
@@ -265,7 +236,9 @@ rule hd_summary:
     params:
         sets=["training"] + hd_eval_sets(),
     log:
-        f"{R}/logs/hyperdiffusion/tables/summary.log",
+        logs("hyperdiffusion/tables/summary"),
+    benchmark:
+        bench("hyperdiffusion/tables/summary")
     resources:
         mem_mb=8000,
         runtime=240,
@@ -273,81 +246,3 @@ rule hd_summary:
         "../envs/hyperdiffusion.yaml"
     script:
         "../workflow/scripts/hd_summary.py"
-
-
-rule hd_figure_heatmap:
-    input:
-        generated=f"{HD}/weights/generated.safetensors",
-        training=f"{HD}/weights/training.safetensors",
-    output:
-        report(f"{R}/figures/hyperdiffusion/heatmap.png", category="hyperdiffusion"),
-    params:
-        seed=lambda w: hd_cfg()["figures"]["seed"],
-    log:
-        f"{R}/logs/hyperdiffusion/figures/heatmap.log",
-    resources:
-        mem_mb=4000,
-        runtime=20,
-    conda:
-        "../envs/hyperdiffusion.yaml"
-    script:
-        "../workflow/scripts/hd_figure_heatmap.py"
-
-
-rule hd_figure_min_distance:
-    input:
-        training=f"{HD}/tables/training.csv",
-        generated=f"{HD}/tables/generated.csv",
-    output:
-        report(f"{R}/figures/hyperdiffusion/min_distance_to_training.png", category="hyperdiffusion"),
-    log:
-        f"{R}/logs/hyperdiffusion/figures/min_distance_to_training.log",
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../envs/hyperdiffusion.yaml"
-    script:
-        "../workflow/scripts/hd_figure_min_distance.py"
-
-
-rule hd_figure_render_shapes:
-    input:
-        generated=f"{HD}/weights/generated.safetensors",
-        training=f"{HD}/weights/training.safetensors",
-        table=f"{HD}/tables/generated.csv",
-    output:
-        report(f"{R}/figures/hyperdiffusion/render_shapes.png", category="hyperdiffusion"),
-    params:
-        resolution=lambda w: hd_cfg()["figures"]["render_resolution"],
-        level=lambda w: hd_cfg()["evaluation"]["level"],
-    log:
-        f"{R}/logs/hyperdiffusion/figures/render_shapes.log",
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    conda:
-        "../envs/hyperdiffusion.yaml"
-    script:
-        "../workflow/scripts/hd_figure_render_shapes.py"
-
-
-rule hd_figure_performance_vs_novelty:
-    input:
-        training=f"{HD}/tables/training.csv",
-        generated=f"{HD}/tables/generated.csv",
-        noise=expand(f"{HD}/tables/{{s}}.csv", s=hd_eval_sets()[1:]),
-    output:
-        report(f"{R}/figures/hyperdiffusion/performance_vs_novelty.png", category="hyperdiffusion"),
-    params:
-        noise_sets=hd_eval_sets()[1:],
-        seed=lambda w: hd_cfg()["figures"]["seed"],
-    log:
-        f"{R}/logs/hyperdiffusion/figures/performance_vs_novelty.log",
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../envs/hyperdiffusion.yaml"
-    script:
-        "../workflow/scripts/hd_figure_performance_vs_novelty.py"

@@ -1,19 +1,20 @@
-# Hyper-Representations (hyperrep.md): CNN zoo → transformer autoencoder → reconstructions as the
-# "training" reference → per-dimension KDE samples. Evaluation, baselines and figures are the
-# generic rules of evaluate/baselines/figures.smk.
+# Hyper-Representations (docs/hyperrep.md): CNN zoo → transformer autoencoder → reconstructions as
+# the "training" reference → per-dimension KDE samples; the invariance analysis. Evaluation,
+# baselines and figures are the shared rules.
 
 
 rule hyperrep_zoo_shard:
     input:
-        data=dataset_of("hyperrep") if "hyperrep" in config else [],
+        data=dataset_of("hyperrep"),
     output:
         f"{R}/hyperrep/zoo/shard{{shard}}.safetensors",
     params:
-        zoo=config["hyperrep"]["zoo"] if "hyperrep" in config else {},
+        seed=seed("hyperrep.zoo"),
+        zoo=config["hyperrep"]["zoo"],
     log:
-        f"{R}/logs/hyperrep/zoo/shard{{shard}}.log",
+        logs("hyperrep/zoo/shard{shard}"),
     benchmark:
-        f"{R}/benchmarks/hyperrep/zoo/shard{{shard}}.tsv"
+        bench("hyperrep/zoo/shard{shard}")
     threads: 1
     resources:
         mem_mb=8000,
@@ -34,7 +35,9 @@ rule hyperrep_zoo_merge:
     output:
         f"{R}/hyperrep/zoo/checkpoints.safetensors",
     log:
-        f"{R}/logs/hyperrep/zoo/merge.log",
+        logs("hyperrep/zoo/merge"),
+    benchmark:
+        bench("hyperrep/zoo/merge")
     resources:
         mem_mb=8000,
         runtime=30,
@@ -51,11 +54,12 @@ rule hyperrep_fit:
         model=f"{R}/hyperrep/generator/{{variant}}/model.safetensors",
         curve=f"{R}/hyperrep/generator/{{variant}}/train_log.csv",
     params:
+        seed=seed("hyperrep.fit"),
         generator=lambda w: generator_config("hyperrep", w.variant),
     log:
-        f"{R}/logs/hyperrep/generator/{{variant}}.log",
+        logs("hyperrep/generator/{variant}"),
     benchmark:
-        f"{R}/benchmarks/hyperrep/generator/{{variant}}.tsv"
+        bench("hyperrep/generator/{variant}")
     threads: 1
     resources:
         mem_mb=16000,
@@ -76,11 +80,11 @@ rule hyperrep_reference:
         final=f"{R}/hyperrep/weights/training-final.safetensors",
         top=f"{R}/hyperrep/weights/training-top.safetensors",
     params:
-        top_fraction=config["hyperrep"]["sampling"]["top_fraction"] if "hyperrep" in config else 0.3,
+        top_fraction=config["hyperrep"]["sampling"]["top_fraction"],
     log:
-        f"{R}/logs/hyperrep/reference.log",
+        logs("hyperrep/reference"),
     benchmark:
-        f"{R}/benchmarks/hyperrep/reference.tsv"
+        bench("hyperrep/reference")
     threads: 1
     resources:
         mem_mb=8000,
@@ -101,12 +105,12 @@ rule hyperrep_sample:
     wildcard_constraints:
         gen="generated(-[a-z]+)?",
     params:
-        sampling=config["hyperrep"]["sampling"] if "hyperrep" in config else {},
+        sampling=config["hyperrep"]["sampling"],
         sampler=lambda w: "study" if w.gen == "generated" else w.gen.split("-", 1)[1],
     log:
-        f"{R}/logs/hyperrep/sample/{{gen}}.log",
+        logs("hyperrep/sample/{gen}"),
     benchmark:
-        f"{R}/benchmarks/hyperrep/sample/{{gen}}.tsv"
+        bench("hyperrep/sample/{gen}")
     threads: 1
     resources:
         mem_mb=8000,
@@ -116,3 +120,28 @@ rule hyperrep_sample:
         "../envs/hyperrep.yaml"
     script:
         "../workflow/scripts/hyperrep_sample.py"
+
+
+# study output 9: weight-symmetry invariance of the autoencoder (declared as its analysis table)
+rule hyperrep_invariance:
+    input:
+        model=f"{R}/hyperrep/generator/default/model.safetensors",
+        zoo=f"{R}/hyperrep/zoo/checkpoints.safetensors",
+        data=dataset_of("hyperrep"),
+    output:
+        f"{R}/tables/invariance.csv",
+    params:
+        seed=seed("analysis.invariance"),
+        invariance=config["hyperrep"]["invariance"],
+    log:
+        logs("analysis/invariance"),
+    benchmark:
+        bench("analysis/invariance")
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../envs/hyperrep.yaml"
+    script:
+        "../workflow/scripts/hyperrep_invariance.py"

@@ -1,17 +1,7 @@
-# P-diff (pdiff.md): base ResNet-18 -> "extra epoch" (300 consecutive BN checkpoints) ->
-# parameter autoencoder + latent DDPM -> samples; average/gaussian baselines.
-# The generic rules (noise_baseline, table, heatmap, min-distance, performance-vs-novelty) are
-# reused as they are. Behaviour and decision boundaries need the frozen base network, so P-diff
-# has its own two rules, preferred over the generic ones for results/pdiff/... by ruleorder.
-
-ruleorder: pdiff_behaviour > behaviour
-ruleorder: pdiff_figure_decision_boundary > figure_decision_boundary
-
-
-localrules:
-    pdiff_interpolation_baseline,
-    pdiff_figure_param_distribution,
-    pdiff_figure_interpolate,
+# P-diff (docs/pdiff.md): base ResNet-18 -> "extra epoch" (300 consecutive BN checkpoints) ->
+# parameter autoencoder + latent DDPM -> samples; average/gaussian baselines; its three own figures.
+# Behaviour and decision boundaries are the shared rules, with the base network as the declared
+# context (weightmem.methods.pdiff).
 
 
 rule pdiff_base:
@@ -21,11 +11,12 @@ rule pdiff_base:
         model=f"{R}/pdiff/base/model.safetensors",
         curve=f"{R}/pdiff/base/train_log.csv",
     params:
+        seed=seed("pdiff.base"),
         base=lambda w: config["pdiff"]["base"],
     log:
-        f"{R}/logs/pdiff/base.log",
+        logs("pdiff/base"),
     benchmark:
-        f"{R}/benchmarks/pdiff/base.tsv"
+        bench("pdiff/base")
     threads: 2
     resources:
         mem_mb=16000,
@@ -44,11 +35,12 @@ rule pdiff_collect:
     output:
         f"{R}/pdiff/weights/training.safetensors",
     params:
+        seed=seed("pdiff.collect"),
         collect=lambda w: config["pdiff"]["collect"],
     log:
-        f"{R}/logs/pdiff/collect.log",
+        logs("pdiff/collect"),
     benchmark:
-        f"{R}/benchmarks/pdiff/collect.tsv"
+        bench("pdiff/collect")
     threads: 2
     resources:
         mem_mb=16000,
@@ -67,11 +59,12 @@ rule pdiff_fit:
         model=f"{R}/pdiff/generator/default/model.safetensors",
         curve=f"{R}/pdiff/generator/default/train_log.csv",
     params:
+        seed=seed("pdiff.fit"),
         generator=lambda w: config["pdiff"]["generator"],
     log:
-        f"{R}/logs/pdiff/generator/default.log",
+        logs("pdiff/generator/default"),
     benchmark:
-        f"{R}/benchmarks/pdiff/generator/default.tsv"
+        bench("pdiff/generator/default")
     threads: 2
     resources:
         mem_mb=8000,
@@ -89,11 +82,12 @@ rule pdiff_sample:
     output:
         f"{R}/pdiff/weights/generated.safetensors",
     params:
+        seed=seed("pdiff.sample"),
         sampling=lambda w: config["pdiff"]["sampling"],
     log:
-        f"{R}/logs/pdiff/sample.log",
+        logs("pdiff/sample"),
     benchmark:
-        f"{R}/benchmarks/pdiff/sample.tsv"
+        bench("pdiff/sample")
     threads: 2
     resources:
         mem_mb=8000,
@@ -113,9 +107,12 @@ rule pdiff_interpolation_baseline:
     wildcard_constraints:
         kind="average|gaussian",
     params:
+        seed=lambda w: seed(w.kind),
         baselines=lambda w: config["pdiff"]["baselines"],
     log:
-        f"{R}/logs/pdiff/baselines/{{kind}}.log",
+        logs("pdiff/baselines/{kind}"),
+    benchmark:
+        bench("pdiff/baselines/{kind}")
     resources:
         mem_mb=4000,
         runtime=20,
@@ -123,55 +120,6 @@ rule pdiff_interpolation_baseline:
         "../envs/pdiff.yaml"
     script:
         "../workflow/scripts/pdiff_interpolation_baseline.py"
-
-
-rule pdiff_behaviour:
-    input:
-        weights=f"{R}/pdiff/weights/{{set}}.safetensors",
-        base=f"{R}/pdiff/base/model.safetensors",
-        data=lambda w: dataset_of("pdiff"),
-    output:
-        f"{R}/pdiff/behaviour/{{set}}.safetensors",
-    log:
-        f"{R}/logs/pdiff/behaviour/{{set}}.log",
-    benchmark:
-        f"{R}/benchmarks/pdiff/behaviour/{{set}}.tsv"
-    threads: 2
-    resources:
-        mem_mb=16000,
-        runtime=240,
-        gpu=gpu_if_cuda(),
-    conda:
-        "../envs/pdiff.yaml"
-    script:
-        "../workflow/scripts/pdiff_behaviour.py"
-
-
-rule pdiff_figure_decision_boundary:
-    input:
-        generated=f"{R}/pdiff/weights/generated.safetensors",
-        training=f"{R}/pdiff/weights/training.safetensors",
-        table=f"{R}/pdiff/tables/generated.csv",
-        base=f"{R}/pdiff/base/model.safetensors",
-        data=lambda w: dataset_of("pdiff"),
-    output:
-        report(f"{R}/figures/pdiff/decision_boundary.png", category="pdiff"),
-    params:
-        res=lambda w: config["pdiff"]["figures"]["grid_resolution"],
-        n_classes=lambda w: config["pdiff"]["figures"]["boundary_classes"],
-        class_seed=lambda w: config["pdiff"]["figures"]["class_seed"],
-    log:
-        f"{R}/logs/pdiff/figures/decision_boundary.log",
-    benchmark:
-        f"{R}/benchmarks/pdiff/figures/decision_boundary.tsv"
-    resources:
-        mem_mb=16000,
-        runtime=60,
-        gpu=gpu_if_cuda(),
-    conda:
-        "../envs/pdiff.yaml"
-    script:
-        "../workflow/scripts/pdiff_figure_decision_boundary.py"
 
 
 rule pdiff_figure_param_distribution:
@@ -183,7 +131,9 @@ rule pdiff_figure_param_distribution:
     params:
         seed=lambda w: config["pdiff"]["figures"]["seed"],
     log:
-        f"{R}/logs/pdiff/figures/param_value_distribution.log",
+        logs("pdiff/figures/param_value_distribution"),
+    benchmark:
+        bench("pdiff/figures/param_value_distribution")
     resources:
         mem_mb=2000,
         runtime=10,
@@ -204,7 +154,9 @@ rule pdiff_figure_interpolate:
     params:
         seed=lambda w: config["pdiff"]["figures"]["seed"],
     log:
-        f"{R}/logs/pdiff/figures/performance_vs_novelty_interpolate.log",
+        logs("pdiff/figures/performance_vs_novelty_interpolate"),
+    benchmark:
+        bench("pdiff/figures/performance_vs_novelty_interpolate")
     resources:
         mem_mb=2000,
         runtime=10,
@@ -225,9 +177,9 @@ rule pdiff_figure_tsne:
     params:
         seed=lambda w: config["pdiff"]["figures"]["seed"],
     log:
-        f"{R}/logs/pdiff/figures/tsne_interpolate.log",
+        logs("pdiff/figures/tsne_interpolate"),
     benchmark:
-        f"{R}/benchmarks/pdiff/figures/tsne_interpolate.tsv"
+        bench("pdiff/figures/tsne_interpolate")
     resources:
         mem_mb=4000,
         runtime=20,

@@ -1,60 +1,20 @@
-# Training-checkpoint zoos, trained batched and sharded into a configurable number of jobs.
+# Zoo stage, shared part: the image datasets the classifier zoos train on. Each method's zoo
+# itself is one of its own stages (rules/<method>.smk).
 
 
-rule gpt_zoo_shard:
-    input:
-        data=dataset_of("gpt"),
+rule dataset:
     output:
-        f"{R}/gpt/zoo/shard{{shard}}.safetensors",
+        f"{R}/data/{{dataset}}.npz",
     params:
-        zoo=config["gpt"]["zoo"] if "gpt" in config else {},
+        spec=lambda w: config["data"][w.dataset],
     log:
-        f"{R}/logs/gpt/zoo/shard{{shard}}.log",
+        logs("data/{dataset}"),
     benchmark:
-        f"{R}/benchmarks/gpt/zoo/shard{{shard}}.tsv"
-    threads: 2
+        bench("data/{dataset}")
     resources:
-        mem_mb=8000,
-        runtime=240,
-        gpu=gpu_if_cuda(),
-    conda:
-        "../envs/gpt.yaml"
-    script:
-        "../workflow/scripts/gpt_zoo.py"
-
-
-rule gpt_zoo_merge:
-    input:
-        lambda w: expand(
-            f"{R}/gpt/zoo/shard{{shard}}.safetensors",
-            shard=range(config["gpt"]["zoo"]["shards"]),
-        ),
-    output:
-        f"{R}/gpt/zoo/checkpoints.safetensors",
-    log:
-        f"{R}/logs/gpt/zoo/merge.log",
-    resources:
-        mem_mb=16000,
-        runtime=60,
-    conda:
-        "../envs/gpt.yaml"
-    script:
-        "../workflow/scripts/gpt_zoo_merge.py"
-
-
-rule gpt_training_set:
-    input:
-        zoo=f"{R}/gpt/zoo/checkpoints.safetensors",
-    output:
-        f"{R}/gpt/weights/training.safetensors",
-    params:
-        target_std=config["gpt"]["normalisation_target_std"] if "gpt" in config else 0.538,
-    log:
-        f"{R}/logs/gpt/training_set.log",
-    resources:
-        mem_mb=8000,
+        mem_mb=4000,
         runtime=30,
     conda:
-        "../envs/gpt.yaml"
+        "../envs/eval.yaml"
     script:
-        "../workflow/scripts/gpt_training_set.py"
+        "../workflow/scripts/dataset.py"

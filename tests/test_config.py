@@ -41,7 +41,7 @@ def test_overlay_configs_merge_into_valid_configs(root, schema, cfg):
     (("gpt", "zoo", "runs_train"), -1, "gpt.zoo.runs_train"),
     (("gpt", "zoo", "lr"), "fast", "gpt.zoo.lr"),
     (("device",), "tpu", "device"),
-    (("methods",), ["gpt", "nope"], "methods.1"),
+    (("methods",), ["gpt", "nope"], "methods: 'nope' is listed"),
     (("gpt", "baselines", "noise"), [0.05], "gpt.baselines.noise"),
     (("gpt", "modeling_factors", "epochs33"), {"steps_fraction": 1.5}, "gpt.modeling_factors"),
     (("gpt", "modeling_factors", "epochs33"), {"stepz": 3}, "gpt.modeling_factors"),

@@ -21,7 +21,7 @@ def hd_run(tmp_path_factory):
     results = tmp_path_factory.mktemp("tiny_hd") / "results"
     plan = smk("-n", results=results)
     for rule in ("hd_airplanes", "hd_field_init", "hd_fields", "hd_fit", "hd_sample",
-                 "hd_figure_render_shapes"):
+                 "behaviour", "figure_model_outputs"):
         assert rule in plan.stdout, rule
     assert "gpt_fit" not in plan.stdout  # only the methods listed are built
     smk(f"{results}/hyperdiffusion/tables/summary.csv", "all", results=results)
@@ -74,5 +74,5 @@ def test_paper_config_dry_runs_with_hyperdiffusion():
     out = subprocess.run(SNAKEMAKE + ["-n", "--configfile", "config/paper.yaml", "--cores", "8"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300, env=ENV)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    for rule in ("hd_occupancy", "hd_fields", "hd_fit", "hd_clouds", "hd_figure_render_shapes"):
+    for rule in ("hd_occupancy", "hd_fields", "hd_fit", "behaviour", "figure_model_outputs"):
         assert rule in out.stdout

@@ -1,6 +1,6 @@
 import torch
 
-from weightmem.diffusion import GaussianDiffusion, frequency_embedding
+from weightmem.generative.diffusion import GaussianDiffusion, frequency_embedding
 
 
 def test_q_sample_marginal_statistics():

@@ -1,6 +1,6 @@
 import torch
 
-from weightmem.generators.gpt import GptConfig, GptDenoiser, chunk_layout, normalisation_scale
+from weightmem.methods.gpt.generator import GptConfig, GptDenoiser, chunk_layout, normalisation_scale
 from weightmem.nets.mlp import MLPArch
 
 
@@ -26,7 +26,7 @@ def test_denoiser_starts_as_the_identity_on_x_prev():
     m = GptDenoiser(arch.layout, GptConfig(width=32, depth=1, heads=2, chunk_size=32))
     x_prev = torch.randn(3, arch.dim)
     out = m(torch.randn(3, arch.dim), torch.tensor([1, 5, 9]), x_prev, torch.rand(3), torch.zeros(3))
-    assert torch.equal(out, x_prev)  # zero-initialised heads + global residual (gpt.md §2.2)
+    assert torch.equal(out, x_prev)  # zero-initialised heads + global residual (docs/gpt.md §2.2)
 
 
 def test_normalisation_scale():

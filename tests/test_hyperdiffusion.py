@@ -4,10 +4,10 @@ import pytest
 import torch
 import trimesh
 
-from weightmem import fields as Fd
+from weightmem.zoo import field as Fd
 from weightmem.data import shapes as S
-from weightmem.generators import hyperdiffusion as G
-from weightmem.metrics import shapes as M
+from weightmem.methods.hyperdiffusion import generator as G
+from weightmem.evaluation import shapes as M
 from weightmem.nets import get as get_arch
 from weightmem.nets.field import FieldArch
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from weightmem.cnn_zoo import AdamRecipe, train_cnn_single, train_cnn_zoo
+from weightmem.zoo.cnn import AdamRecipe, train_cnn_single, train_cnn_zoo
 from weightmem.data.images import DataError
-from weightmem.generators import hyperrep as H
+from weightmem.methods.hyperrep import generator as H
 from weightmem.io import WeightSet
-from weightmem.methods import hyperrep as M
+from weightmem.methods.hyperrep import stages as M
 from weightmem.nets import get as get_arch
 from weightmem.nets.cnn import CNNArch
 
@@ -33,7 +33,7 @@ def test_cnn_has_2464_parameters_and_matches_torch_module(arch):
     net = arch.module()
     torch.nn.utils.vector_to_parameters(w[2], net.parameters())
     torch.testing.assert_close(arch.forward(w, x)[2], net(x), atol=1e-5, rtol=1e-5)
-    # pooling comes before the activation: the module order of hyperrep.md §1.2
+    # pooling comes before the activation: the module order of docs/hyperrep.md §1.2
     assert isinstance(net[1], torch.nn.MaxPool2d) and isinstance(net[2], torch.nn.ReLU)
 
 
@@ -207,7 +207,7 @@ def test_nt_xent_prefers_matching_views():
 
 
 def test_reference_distances_exclude_the_own_copy():
-    from weightmem.evaluate import reference_distances
+    from weightmem.evaluation.classifier import reference_distances
 
     w = torch.tensor([[0.0, 0.0], [1.0, 0.0], [5.0, 0.0], [5.2, 0.0]])
     train = WeightSet(w, [("p", (2,))], "x")

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from weightmem.metrics.behaviour import (evaluate_classifiers, max_similarity,
+from weightmem.evaluation.behaviour import (evaluate_classifiers, max_similarity,
                                          max_similarity_naive, pairwise_similarity)
-from weightmem.metrics.weights import aligned_nearest, nearest
+from weightmem.evaluation.weights import aligned_nearest, nearest
 from weightmem.nets.mlp import MLPArch
 
 

@@ -11,9 +11,9 @@ from weightmem import baselines
 from weightmem.data import images
 from weightmem.data.images import DataError, ImageData
 from weightmem.data.transforms import random_resized_crop, resize_center_crop
-from weightmem.generators import pdiff as G
+from weightmem.methods.pdiff import generator as G
 from weightmem.io import WeightSet
-from weightmem.methods import pdiff
+from weightmem.methods.pdiff import stages as pdiff
 from weightmem.nets.resnet import BN_KEYS, FrozenTail, ResNet18, ResNetConfig, full_logits
 
 

@@ -20,11 +20,12 @@ def pdiff_run(tmp_path_factory):
     targets = [f"{results}/figures/pdiff/{f}.png" for f in FIGS]
     # one figure builds only what it needs: the KDE figure needs no evaluation at all
     plan = smk("-n", targets[4], results=results)
-    assert "pdiff_fit" in plan.stdout and "pdiff_behaviour" not in plan.stdout
-    # P-diff's own behaviour rule, never the generic one, evaluates P-diff sets
-    plan = smk("-n", *targets, results=results)
-    assert "pdiff_behaviour" in plan.stdout
+    assert "pdiff_fit" in plan.stdout
     assert not re.search(r"^\s*(rule |localrule )?behaviour[:\s]", plan.stdout, re.M)
+    # the shared behaviour rule evaluates P-diff sets inside the declared context (base network)
+    plan = smk("-n", *targets, results=results)
+    jobs = re.findall(r"^rule behaviour:\n\s+input: ([^\n]*)", plan.stdout, re.M)
+    assert jobs and all("pdiff/base/model.safetensors" in j for j in jobs), jobs
     smk(*targets, results=results)
     return results
 
@@ -61,6 +62,6 @@ def test_paper_config_dry_run_includes_pdiff():
     out = subprocess.run(SNAKEMAKE + ["-n", "--configfile", "config/paper.yaml", "--cores", "8"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300, env=ENV)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    for rule in ("pdiff_base", "pdiff_collect", "pdiff_fit", "pdiff_sample", "pdiff_behaviour",
+    for rule in ("pdiff_base", "pdiff_collect", "pdiff_fit", "pdiff_sample", "behaviour",
                  "pdiff_figure_tsne"):
         assert rule in out.stdout, rule

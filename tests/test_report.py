@@ -1,7 +1,7 @@
 """Findings F1-F5 decided from tables (weightmem.report)."""
 import pandas as pd
 
-from weightmem import report
+from weightmem import methods, report
 
 
 def _t(acc, sim, l2, **extra):
@@ -22,14 +22,14 @@ def by_finding(rows):
 
 
 def test_a_copying_generator_satisfies_f1_f3_f4():
-    f = by_finding(report.findings("gpt", _sets([1.0, 2.0], [95, 95], [0.99, 0.97]),
+    f = by_finding(report.findings(methods.get("gpt"), _sets([1.0, 2.0], [95, 95], [0.99, 0.97]),
                                    ["noise0.05", "noise0.1"]))
     assert f["F1"]["holds"] and f["F3"]["holds"] and f["F4"]["holds"]
     assert "ratio 0.16" in f["F1"]["evidence"]
 
 
 def test_a_novel_good_generator_fails_them():
-    f = by_finding(report.findings("gpt", _sets([12.0, 13.0], [96, 96], [0.5, 0.5]),
+    f = by_finding(report.findings(methods.get("gpt"), _sets([12.0, 13.0], [96, 96], [0.5, 0.5]),
                                    ["noise0.05", "noise0.1"]))
     assert not f["F1"]["holds"] and not f["F3"]["holds"]
     assert not f["F4"]["holds"] and "beaten (better on both): noise0.05, noise0.1" in f["F4"]["evidence"]
@@ -38,7 +38,7 @@ def test_a_novel_good_generator_fails_them():
 def test_diverged_models_are_left_out_of_the_means():
     sets = _sets([1.0, 2.0], [95, 95], [0.99, 0.97])
     sets["generated"].loc[1, ["diverged", "accuracy"]] = [True, 0.0]
-    s = report.summary("gpt", sets).set_index("set")
+    s = report.summary(methods.get("gpt"), sets).set_index("set")
     assert s.loc["generated", "quality"] == 95 and s.loc["generated", "excluded"] == 1
 
 
@@ -46,10 +46,10 @@ def test_f5_from_the_modeling_factors_table():
     fac = pd.DataFrame({"method": "gpt", "variant": ["training", "default", "wide"],
                         "accuracy": [96.0, 95.0, 60.0], "min_l2": [9.0, 5.0, 12.0]})
     sets = _sets([1.0, 2.0], [95, 95], [0.99, 0.97])
-    f = by_finding(report.findings("gpt", sets, ["noise0.05"], fac))
+    f = by_finding(report.findings(methods.get("gpt"), sets, ["noise0.05"], fac))
     assert f["F5"]["holds"] and "novel and good: none" in f["F5"]["evidence"]
     fac.loc[2, "accuracy"] = 95.5  # now a variant is as good as training and as far away
-    f = by_finding(report.findings("gpt", sets, ["noise0.05"], fac))
+    f = by_finding(report.findings(methods.get("gpt"), sets, ["noise0.05"], fac))
     assert not f["F5"]["holds"] and "novel and good: wide" in f["F5"]["evidence"]
 
 
@@ -62,7 +62,7 @@ def test_hyperdiffusion_uses_chamfer_for_quality_and_novelty():
         sets = {"training": t([0.1, 0.1], [0.05, 0.05], [10.0, 10.0]),
                 "generated": t([0.1, 0.1], [gen_train_cd] * 2, [3.0, 3.0]),
                 "noise0.02": t([0.2, 0.2], [0.02, 0.02], [1.0, 1.0])}
-        return by_finding(report.findings("hyperdiffusion", sets, ["noise0.02"]))
+        return by_finding(report.findings(methods.get("hyperdiffusion"), sets, ["noise0.02"]))
 
     f = run(0.01)  # as good as the noise baseline's shapes but no newer: a copier
     assert f["F1"]["holds"] and f["F3"]["holds"] and f["F4"]["holds"]

@@ -1,7 +1,7 @@
 import torch
 
 from weightmem.nets.mlp import MLPArch
-from weightmem.zoo import SGDRecipe, run_plan, train_mlp_single, train_mlp_zoo
+from weightmem.zoo.mlp import SGDRecipe, run_plan, train_mlp_single, train_mlp_zoo
 
 
 def data(n=96, d=12, classes=4, seed=0):

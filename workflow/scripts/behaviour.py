@@ -1,12 +1,10 @@
-"""Rule behaviour: accuracy, error masks and divergence flags of one weight set."""
-from weightmem.data.images import load_npz
-from weightmem.evaluate import behaviour, save_behaviour
-from weightmem.io import load_weightset
+"""Rule behaviour: what one weight set does (classifiers: accuracy, error masks; fields: meshes
+and point clouds), by the method's declared kind or its own hook."""
+from weightmem import methods
+from weightmem.evaluation import hook
 from weightmem.runtime import script
 
 ctx = script(snakemake, "behaviour")  # noqa: F821
-ws = load_weightset(snakemake.input.weights)  # noqa: F821
-beh = behaviour(ws, load_npz(snakemake.input.data), ctx.device)  # noqa: F821
-ctx.log.info("%s: accuracy %.2f%% ± %.2f, %d diverged", snakemake.wildcards.set,  # noqa: F821
-             beh["accuracy"].mean(), beh["accuracy"].std(), int(beh["diverged"].sum()))
-save_behaviour(beh, snakemake.output[0])  # noqa: F821
+method = methods.get(snakemake.wildcards.method, snakemake.config)  # noqa: F821
+ctx.log.info("%s / %s", method.name, snakemake.wildcards.set)  # noqa: F821
+hook(method, "evaluate_behaviour")(snakemake.input, snakemake.output[0], snakemake.params, ctx)  # noqa: F821

@@ -1,5 +1,5 @@
 """Rule dataset: build one image dataset (packaged digits, or MNIST downloaded with checksums)."""
-from weightmem.data.images import build
+from weightmem.data import build
 from weightmem.runtime import script
 
 ctx = script(snakemake, "dataset")  # noqa: F821

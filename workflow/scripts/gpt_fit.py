@@ -1,9 +1,9 @@
 """Rule gpt_fit: train the loss-conditioned diffusion transformer on the zoo."""
 import pandas as pd
 
-from weightmem.generators.gpt import config_from_dict, config_to_dict
+from weightmem.methods.gpt.generator import config_from_dict, config_to_dict
 from weightmem.io import load_weightset, provenance, save_state, write_csv
-from weightmem.methods import gpt
+from weightmem.methods.gpt import stages as gpt
 from weightmem.runtime import script
 
 ctx = script(snakemake, "gpt.fit")  # noqa: F821

@@ -1,8 +1,8 @@
 """Rule gpt_sample: one-step prompting from held-out random inits with target loss 0."""
 from weightmem.data.images import load_npz
-from weightmem.generators.gpt import GptDenoiser, config_from_dict
+from weightmem.methods.gpt.generator import GptDenoiser, config_from_dict
 from weightmem.io import load_state, load_weightset, save_weightset
-from weightmem.methods import gpt
+from weightmem.methods.gpt import stages as gpt
 from weightmem.runtime import script
 
 ctx = script(snakemake, "gpt.sample")  # noqa: F821
@@ -13,7 +13,7 @@ model.load_state_dict(state)
 model.to(ctx.device)
 s = snakemake.params.sampling  # noqa: F821
 ws = gpt.generate(model, zoo, load_npz(snakemake.input.data), meta["scale"],  # noqa: F821
-                  s["n_samples"], s["target_loss"], s["sample_steps"], ctx.seed + 1, ctx.device)
+                  s["n_samples"], s["target_loss"], s["sample_steps"], ctx.seed, ctx.device)
 n_bad = int((~ws.finite_rows()).sum())
 ctx.log.info("generated %d models (%d with non-finite weights, kept and flagged)", len(ws), n_bad)
 save_weightset(ws, snakemake.output[0])  # noqa: F821

@@ -1,6 +1,6 @@
 """Rule gpt_training_set: final checkpoints of the training runs + the normalisation factor."""
 from weightmem.io import load_weightset, save_weightset
-from weightmem.methods import gpt
+from weightmem.methods.gpt import stages as gpt
 from weightmem.runtime import script
 
 ctx = script(snakemake, "gpt.training")  # noqa: F821

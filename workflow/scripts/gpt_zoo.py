@@ -3,7 +3,7 @@ import numpy as np
 
 from weightmem.data.images import load_npz
 from weightmem.io import save_weightset
-from weightmem.methods import gpt
+from weightmem.methods.gpt import stages as gpt
 from weightmem.runtime import script
 
 ctx = script(snakemake, "gpt.zoo")  # noqa: F821

@@ -1,6 +1,6 @@
 """Rule gpt_zoo_merge: concatenate zoo shards into one checkpoint set (sorted by run, step)."""
 from weightmem.io import load_weightset, save_weightset
-from weightmem.methods import gpt
+from weightmem.methods.gpt import stages as gpt
 from weightmem.runtime import script
 
 ctx = script(snakemake, "gpt.zoo.merge")  # noqa: F821

@@ -2,7 +2,7 @@
 import pandas as pd
 
 from weightmem.io import load_tensors, load_weightset, save_weightset
-from weightmem.methods import hyperdiffusion as hd
+from weightmem.methods.hyperdiffusion import stages as hd
 from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.fields")  # noqa: F821

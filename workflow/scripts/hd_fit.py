@@ -1,9 +1,9 @@
 """Rule hd_fit: train the HyperDiffusion transformer on the raw training weights."""
 import pandas as pd
 
-from weightmem.generators.hyperdiffusion import config_from_dict, config_to_dict
+from weightmem.methods.hyperdiffusion.generator import config_from_dict, config_to_dict
 from weightmem.io import load_weightset, provenance, save_state, write_csv
-from weightmem.methods import hyperdiffusion as hd
+from weightmem.methods.hyperdiffusion import stages as hd
 from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.fit")  # noqa: F821

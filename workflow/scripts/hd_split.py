@@ -1,6 +1,6 @@
 """Rule hd_split: list the mesh directory (sorted) and fix the train/val/test split once."""
 from weightmem.io import write_csv
-from weightmem.methods import hyperdiffusion as hd
+from weightmem.methods.hyperdiffusion import stages as hd
 from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.split")  # noqa: F821

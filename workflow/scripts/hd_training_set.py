@@ -1,6 +1,6 @@
 """Rule hd_training_set: merge field shards into the training weight set (failed fits left out)."""
 from weightmem.io import load_weightset, save_weightset
-from weightmem.methods import hyperdiffusion as hd
+from weightmem.methods.hyperdiffusion import stages as hd
 from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.training_set")  # noqa: F821

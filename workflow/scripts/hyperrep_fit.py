@@ -1,9 +1,9 @@
 """Rule hyperrep_fit: train the transformer autoencoder (+ contrastive head) on the zoo."""
 import pandas as pd
 
-from weightmem.generators.hyperrep import config_from_dict, config_to_dict
+from weightmem.methods.hyperrep.generator import config_from_dict, config_to_dict
 from weightmem.io import load_weightset, provenance, save_state, write_csv
-from weightmem.methods import hyperrep
+from weightmem.methods.hyperrep import stages as hyperrep
 from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperrep.fit")  # noqa: F821

@@ -4,7 +4,7 @@ import torch
 
 from weightmem.data.images import load_npz
 from weightmem.io import load_state, load_weightset, write_csv
-from weightmem.methods import hyperrep
+from weightmem.methods.hyperrep import stages as hyperrep
 from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperrep.invariance")  # noqa: F821

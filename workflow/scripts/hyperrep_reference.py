@@ -1,7 +1,7 @@
 """Rule hyperrep_reference: AE reconstructions of every checkpoint ("training"), of the final
 epoch of each run (histogram reference) and of the top 30% (noise-baseline source)."""
 from weightmem.io import load_state, load_weightset, save_weightset
-from weightmem.methods import hyperrep
+from weightmem.methods.hyperrep import stages as hyperrep
 from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperrep.reference")  # noqa: F821

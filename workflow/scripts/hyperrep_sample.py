@@ -1,6 +1,6 @@
 """Rule hyperrep_sample: per-dimension KDE on top-30% latents, decoded to weights."""
 from weightmem.io import load_state, load_weightset, save_weightset
-from weightmem.methods import hyperrep
+from weightmem.methods.hyperrep import stages as hyperrep
 from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperrep.sample")  # noqa: F821

@@ -3,7 +3,7 @@ import numpy as np
 
 from weightmem.data.images import load_npz
 from weightmem.io import save_weightset
-from weightmem.methods import hyperrep
+from weightmem.methods.hyperrep import stages as hyperrep
 from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperrep.zoo")  # noqa: F821

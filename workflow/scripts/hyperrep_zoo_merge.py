@@ -1,6 +1,6 @@
 """Rule hyperrep_zoo_merge: concatenate zoo shards (sorted by run, epoch)."""
 from weightmem.io import load_weightset, save_weightset
-from weightmem.methods import hyperrep
+from weightmem.methods.hyperrep import stages as hyperrep
 from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperrep.zoo.merge")  # noqa: F821

@@ -1,4 +1,4 @@
-"""Rule modeling_factors: one row per generator variant (study.md output 8)."""
+"""Rule modeling_factors: one row per generator variant (docs/study.md output 8)."""
 import pandas as pd
 
 from weightmem.factors import count_state, summarise

@@ -3,12 +3,12 @@ import pandas as pd
 
 from weightmem.data.images import load_npz
 from weightmem.io import save_state, write_csv
-from weightmem.methods import pdiff
+from weightmem.methods.pdiff import stages as pdiff
 from weightmem.runtime import progress, script
 
 ctx = script(snakemake, "pdiff.base")  # noqa: F821
 model, rows, meta = pdiff.train_base(load_npz(snakemake.input.data), dict(snakemake.params.base),  # noqa: F821
-                                     ctx.seed + 400, ctx.device, progress=progress, log=ctx.log)
+                                     ctx.seed, ctx.device, progress=progress, log=ctx.log)
 ctx.log.info("best epoch %d: test accuracy %.2f%%", meta["best_epoch"], meta["test_accuracy"])
 save_state(model.state_dict(), meta, snakemake.output.model)  # noqa: F821
 write_csv(pd.DataFrame(rows), snakemake.output.curve)  # noqa: F821

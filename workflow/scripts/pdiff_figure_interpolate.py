@@ -1,7 +1,7 @@
 """Rule pdiff_figure_interpolate: accuracy vs novelty for training/generated/average/gaussian."""
 import pandas as pd
 
-from weightmem import figures
+from weightmem.figures import classifier as figures
 from weightmem.io import save_figure
 from weightmem.runtime import script
 

@@ -1,6 +1,6 @@
 """Rule pdiff_figure_param_distribution: KDEs of 5 random coordinates of layer4.1.bn1.weight."""
 from weightmem.io import load_weightset, save_figure
-from weightmem.plots import pdiff as plots
+from weightmem.figures import pdiff as plots
 from weightmem.runtime import script
 
 ctx = script(snakemake, "pdiff.figure.params")  # noqa: F821

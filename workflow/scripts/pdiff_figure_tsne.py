@@ -1,6 +1,6 @@
 """Rule pdiff_figure_tsne: t-SNE of 100 raw vectors each of training/generated/average/gaussian."""
 from weightmem.io import load_weightset, save_figure
-from weightmem.plots import pdiff as plots
+from weightmem.figures import pdiff as plots
 from weightmem.runtime import script
 
 ctx = script(snakemake, "pdiff.figure.tsne")  # noqa: F821

@@ -7,8 +7,8 @@ ctx = script(snakemake, "baseline.interpolation")  # noqa: F821
 src = load_weightset(snakemake.input.source, require_finite=True)  # noqa: F821
 b, kind = snakemake.params.baselines, snakemake.wildcards.kind  # noqa: F821
 if kind == "average":
-    ws = baselines.average(src, b["average_k"], b["interpolation_count"], ctx.seed + 11)
+    ws = baselines.average(src, b["average_k"], b["interpolation_count"], ctx.seed)
 else:
-    ws = baselines.gaussian(src, b["interpolation_count"], ctx.seed + 12)
+    ws = baselines.gaussian(src, b["interpolation_count"], ctx.seed)
 ctx.log.info("%s: %d vectors", kind, len(ws))
 save_weightset(ws, snakemake.output[0])  # noqa: F821

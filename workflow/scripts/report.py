@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from weightmem import report
+from weightmem import methods, report
 from weightmem.io import atomic_path, write_csv
 from weightmem.runtime import script
 
@@ -14,8 +14,9 @@ results = Path(snakemake.output.page).parent  # noqa: F821  (report.html sits in
 extra = {Path(f).stem: pd.read_csv(f) for f in i.extra}
 factors = extra.get("modeling_factors")
 found, summ = [], []
-for method, sets in p.sets.items():
-    tables = {s: pd.read_csv(results / method / "tables" / f"{s}.csv") for s in sets}
+for name, sets in p.sets.items():
+    method = methods.get(name, snakemake.config)  # noqa: F821
+    tables = {s: pd.read_csv(results / name / "tables" / f"{s}.csv") for s in sets}
     noise = [s for s in sets if s.startswith("noise")]
     found += report.findings(method, tables, noise, factors)
     summ.append(report.summary(method, tables))

@@ -1,8 +1,22 @@
 """weightmem: do generative models of neural-network weights generalize or memorize?
 
-The library behind the Snakemake workflow. Organised by kind of thing: ``io`` (the WeightSet
-format), ``data`` (datasets), ``nets`` (functional target networks, batched over models), ``zoo``
-(batched training of checkpoint zoos), ``diffusion`` (one DDPM/DDIM module), ``generators``
-(one module per method), ``baselines``, ``metrics`` and ``plots``.
+The library behind the Snakemake workflow, one place per kind of thing:
+
+* ``methods``    — the method contract (``Method``: the facts shared code reads) and one package
+                   per method: its declaration, ``stages`` (zoo, fit, sample) and ``generator``;
+* ``zoo``        — batched checkpoint zoos: ``mlp`` (G.pt), ``cnn`` (Hyper-Rep), ``field``
+                   (HyperDiffusion's neural fields); P-diff's BN checkpoints are its own stage;
+* ``nets``       — functional target networks, batched over models (mlp, cnn, field, resnet);
+* ``generative`` — what generators are built from: ``diffusion`` (DDPM/DDIM), ``transformer``,
+                   ``training`` (EMA, schedules);
+* ``evaluation`` — ``weights`` (plain / aligned nearest neighbours), ``behaviour`` (accuracy,
+                   error-IoU similarity), ``shapes`` (meshes, Chamfer), and the behaviour kinds
+                   ``classifier`` and ``fields`` with the hooks the shared rules call;
+* ``figures``    — figure data and drawing (``plots`` is the shared style);
+* ``baselines``, ``factors`` (modeling-factor variants), ``report`` (findings F1–F5);
+* ``io`` (the WeightSet format), ``data`` (datasets), ``config`` (validation against the schema),
+  ``seeds`` (the one table of seed offsets), ``runtime`` (device, logs, progress), ``shards``.
+
+Facts of the study and of each method: docs/<method>.md.
 """
 __version__ = "0.1.0"

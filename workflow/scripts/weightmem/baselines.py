@@ -1,16 +1,16 @@
-"""Cheap ways to make "new" weights, against which every generator is judged (study.md).
+"""Cheap ways to make "new" weights, against which every generator is judged (docs/study.md).
 
 * noise: chosen training vectors + i.i.d. Gaussian noise of a given std (in the space the method
   names: G.pt's normalised units are handled by passing ``scale`` = 1 / normalisation factor);
 * average: mean of k distinct random training vectors, repeated (P-diff); a copy is made before
-  accumulating, unlike the original's in-place sum (pdiff.md §4);
+  accumulating, unlike the original's in-place sum (docs/pdiff.md §4);
 * gaussian: per-coordinate normal with the training mean and (unbiased) std (P-diff).
 """
 from __future__ import annotations
 
 import torch
 
-from .io import WeightSet
+from weightmem.io import WeightSet
 
 
 def _pick(n_available: int, count: int | None, g: torch.Generator) -> torch.Tensor:

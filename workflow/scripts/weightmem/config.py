@@ -54,84 +54,74 @@ def validate(config: dict, schema_path: str | Path) -> dict:
 
 
 def _cross_checks(config: dict) -> None:
+    from weightmem import methods
+
     problems = []
+    for key in config:
+        if key not in _TOP_LEVEL and key not in methods.BUILTIN and not (
+                isinstance(config[key], dict) and "module" in config[key]):
+            problems.append(f"{key}: unknown key (not a setting, and not a method section with "
+                            f"a 'module:')")
     for m in config["methods"]:
         if m not in config:
             problems.append(f"methods: '{m}' is listed but there is no '{m}:' section")
-    for m in ("gpt", "hyperrep", "pdiff"):  # the image-classifier methods name a dataset
-        if m in config and config[m]["dataset"] not in config["data"]:
-            problems.append(f"{m}.dataset: '{config[m]['dataset']}' is not defined under data:")
-    gpt = config.get("gpt")
-    if gpt:
-        z, s = gpt["zoo"], gpt["sampling"]
-        if s["n_samples"] > z["runs_heldout"]:
-            problems.append(f"gpt.sampling.n_samples: {s['n_samples']} prompts need as many "
-                            f"held-out runs, but gpt.zoo.runs_heldout is {z['runs_heldout']}")
-        problems += _shards_and_heads("gpt", z["shards"], z["runs_train"] + z["runs_heldout"],
-                                      "width", gpt["generator"])
-        for name, over in gpt.get("modeling_factors", {}).items():
-            g = {**gpt["generator"], **over}
-            if g["width"] % g["heads"]:
-                problems.append(f"gpt.modeling_factors.{name}: width {g['width']} is not "
-                                f"divisible by heads {g['heads']}")
-    problems += _pdiff_checks(config)
-    hr = config.get("hyperrep")
-    if hr:
-        z, g = hr["zoo"], hr["generator"]
-        lo, hi = hr.get("invariance", {}).get("scale_range", (1.0, 1.0))
-        if lo > hi:
-            problems.append(f"hyperrep.invariance.scale_range: lower bound {lo} above upper {hi}")
-        if z["checkpoints_per_run"] > z["epochs"]:
-            problems.append(f"hyperrep.zoo.checkpoints_per_run: {z['checkpoints_per_run']} "
-                            f"checkpoints need as many epochs, but epochs is {z['epochs']}")
-        problems += _shards_and_heads("hyperrep", z["shards"], z["runs"], "d_model", g)
-    problems += _hyperdiffusion_checks(config.get("hyperdiffusion"))
+    if problems:
+        raise ConfigError("invalid configuration:\n" + "\n".join("  " + p for p in problems))
+    for m in methods.configured(config):
+        try:
+            decl = methods.get(m, config)
+        except (ImportError, ValueError) as e:
+            problems.append(f"{m}.module: {e}")
+            continue
+        section = config[m]
+        if m not in methods.BUILTIN:  # a researcher's method: its own schema
+            problems += _plugin_section(m, section, decl)
+        if "dataset" in section and section["dataset"] not in config["data"]:
+            problems.append(f"{m}.dataset: '{section['dataset']}' is not defined under data:")
+        if not problems:
+            problems += [f"{m}.{p}" for p in decl.check(section)]
     if problems:
         raise ConfigError("invalid configuration:\n" + "\n".join("  " + p for p in problems))
 
 
-def _shards_and_heads(method: str, shards: int, runs: int, width_key: str,
-                      gen: dict) -> list[str]:
+# top-level settings of the schema (every other top-level key is a method's section)
+_TOP_LEVEL = ("results", "device", "seed", "threads", "methods", "data")
+
+# what the shared rules read from every method's section (the contract's config part)
+SHARED_SECTION = {
+    "type": "object",
+    "required": ["baselines", "figures"],
+    "properties": {
+        "module": {"type": "string", "description": "the method's module: a dotted name or a .py path"},
+        "dataset": {"type": "string", "description": "classifiers: the data set (a key of data:)"},
+        "distance": {"enum": ["aligned", "plain"], "description": "weight distance (default: the method's)"},
+        "baselines": {
+            "type": "object",
+            "required": ["noise"],
+            "properties": {
+                "noise": {"type": "array", "minItems": 1, "items": {"type": "number", "exclusiveMinimum": 0}},
+                "count": {"type": ["integer", "null"], "minimum": 1, "default": None},
+                "source": {"type": "string", "default": "training"},
+            },
+        },
+        "figures": {
+            "type": "object",
+            "required": ["seed"],
+            "properties": {"seed": {"type": "integer", "minimum": 0},
+                           "grid_resolution": {"type": "integer", "minimum": 8, "default": 300}},
+        },
+    },
+}
+
+
+def _plugin_section(name: str, section: dict, decl) -> list[str]:
+    """Validate (and fill defaults of) a researcher's method section: the shared part, then the
+    schema its declaration carries."""
     out = []
-    if shards > runs:
-        out.append(f"{method}.zoo.shards: more shards than runs")
-    if gen[width_key] % gen["heads"]:
-        out.append(f"{method}.generator.{width_key}: {gen[width_key]} is not divisible by heads "
-                   f"{gen['heads']}")
+    for schema in (SHARED_SECTION, decl.schema or {}):
+        for e in jsonschema.Draft202012Validator(schema).iter_errors(section):
+            where = ".".join(str(p) for p in e.absolute_path)
+            out.append(f"{name}{'.' + where if where else ''}: {e.message}")
+        if not out:
+            _fill_defaults(section, schema)
     return out
-
-
-def _pdiff_checks(config: dict) -> list[str]:
-    pd = config.get("pdiff")
-    if not pd:
-        return []
-    problems = []
-    b = pd["base"]
-    if b["image_size"] > b["resize"]:
-        problems.append(f"pdiff.base.image_size: centre crop {b['image_size']} is larger than "
-                        f"resize {b['resize']}")
-    if b["crop_scale"][0] > b["crop_scale"][1]:
-        problems.append("pdiff.base.crop_scale: lower bound above upper bound")
-    if pd["baselines"]["average_k"] > pd["collect"]["checkpoints"]:
-        problems.append("pdiff.baselines.average_k: more than there are checkpoints")
-    return problems
-
-
-def _hyperdiffusion_checks(hd: dict | None) -> list[str]:
-    if not hd:
-        return []
-    problems = []
-    sh = hd["shapes"]
-    if sh["source"] == "airplanes" and "count" not in sh:
-        problems.append("hyperdiffusion.shapes.count: needed when source is 'airplanes'")
-    if sh["source"] == "directory" and "root" not in sh:
-        problems.append("hyperdiffusion.shapes.root: needed when source is 'directory'")
-    if sh["val_fraction"] + sh["test_fraction"] >= 1:
-        problems.append("hyperdiffusion.shapes: val_fraction + test_fraction leave no training shapes")
-    g = hd["generator"]
-    if g["width"] % g["heads"]:
-        problems.append(f"hyperdiffusion.generator.width: {g['width']} is not divisible by heads "
-                        f"{g['heads']}")
-    if hd["field"]["batch_points"] > hd["occupancy"]["near_points"] + hd["occupancy"]["uniform_points"]:
-        problems.append("hyperdiffusion.field.batch_points: more than the supervision points per shape")
-    return problems

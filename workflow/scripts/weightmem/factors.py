@@ -1,4 +1,4 @@
-"""The study's modeling-factors table (study.md output 8, gpt.md §6.1).
+"""The study's modeling-factors table (docs/study.md output 8, docs/gpt.md §6.1).
 
 Each factor is a generator variant: the default generator settings with a few overridden (fewer
 training steps, wider/narrower, deeper/shallower, dropout, noise augmentation). The config names
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .report import usable_rows
+from weightmem.report import usable_rows
 
 # the paper's rows, in its order; keys are the config/wildcard names
 FACTORS = {

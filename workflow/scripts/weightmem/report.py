@@ -1,10 +1,10 @@
-"""The study's findings F1-F5 (study.md), decided from the computed tables, and the report page.
+"""The study's findings F1-F5 (docs/study.md), decided from the computed tables, and the report page.
 
 Every verdict is a plain comparison of means/medians from the per-model tables, printed with the
-numbers it rests on, whichever way it comes out. Quality and novelty per method:
-classifiers (G.pt, Hyper-Rep, P-diff): accuracy (higher better) and 1 − max similarity (higher =
-more novel behaviour); HyperDiffusion: min Chamfer to test shapes (lower better) and min Chamfer
-to training shapes (higher = newer).
+numbers it rests on, whichever way it comes out. Quality and novelty come from each method's
+declaration (weightmem.methods.Method: e.g. accuracy and 1 − max similarity for classifiers, min
+Chamfer distance to test / training shapes for neural fields), oriented so that higher = better /
+newer; the claim checked (near copies: F1, F3; interpolations: F2) is the declaration's too.
 """
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ import html
 import numpy as np
 import pandas as pd
 
-COPYING = ("gpt", "hyperrep", "hyperdiffusion")  # the study's near-replica methods (F1, F3, F4)
-
+from weightmem.methods import Method
 
 def usable_rows(df: pd.DataFrame) -> pd.DataFrame:
     """Rows of a per-model table whose model can be scored: not diverged (classifiers), mesh not
@@ -25,22 +24,21 @@ def usable_rows(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def weight_distance(method: str, df: pd.DataFrame) -> pd.Series:
-    """The min-L2 column the method's histogram uses (Hyper-Rep: to one final-epoch
-    reconstruction per run, where the table has it)."""
-    if method == "hyperrep" and "min_l2_reference" in df:
+def weight_distance(method: Method, df: pd.DataFrame) -> pd.Series:
+    """The min-L2 column the method's histogram uses (to its declared histogram reference, e.g.
+    Hyper-Rep's one final-epoch reconstruction per run, where the table has it)."""
+    if method.histogram_reference and "min_l2_reference" in df:
         return df["min_l2_reference"]
     return df["min_l2"]
 
 
-def quality_novelty(method: str, d: pd.DataFrame) -> tuple[float, float]:
+def quality_novelty(method: Method, d: pd.DataFrame) -> tuple[float, float]:
     """(quality, novelty) of the usable rows ``d``, oriented so that higher is better / newer."""
-    if method == "hyperdiffusion":
-        return -float(d["min_cd_test"].mean()), float(d["min_cd_train"].mean())
-    return float(d["accuracy"].mean()), 1.0 - float(d["max_similarity"].mean())
+    return (method.quality.oriented(float(d[method.quality.name].mean())),
+            method.novelty.oriented(float(d[method.novelty.name].mean())))
 
 
-def summary(method: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def summary(method: Method, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for name, df in tables.items():
         d = usable_rows(df)
@@ -48,35 +46,36 @@ def summary(method: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         if name == "training" and "in_reference" in d:  # Hyper-Rep: the histogram's models
             d = d[d["in_reference"].astype(bool)]
         dist = weight_distance(method, d)
-        rows.append({"method": method, "set": name, "models": len(df),
+        rows.append({"method": method.name, "set": name, "models": len(df),
                      "excluded": len(df) - len(d),
                      "quality": q, "novelty": n,
                      "median_min_l2": float(dist[np.isfinite(dist)].median())})
     return pd.DataFrame(rows)
 
 
-def findings(method: str, tables: dict[str, pd.DataFrame], noise: list[str],
+def findings(method: Method, tables: dict[str, pd.DataFrame], noise: list[str],
              factors: pd.DataFrame | None = None) -> list[dict]:
     """F1-F5 rows (finding, method, holds, evidence) for one method's tables."""
     s = summary(method, tables).set_index("set")
     tr, gen = s.loc["training"], s.loc["generated"]
-    qname = "−min CD to test" if method == "hyperdiffusion" else "accuracy"
-    nname = "min CD to training" if method == "hyperdiffusion" else "1 − max similarity"
+    qname = _oriented_name(method.quality)
+    nname = _oriented_name(method.novelty)
     out = []
     ratio = gen.median_min_l2 / tr.median_min_l2
     dist = (f"median min L2 to training: generated {gen.median_min_l2:.4g}, training among "
             f"themselves {tr.median_min_l2:.4g} (ratio {ratio:.2f})")
-    if method in COPYING:
-        out.append(_row("F1", method, gen.median_min_l2 < tr.median_min_l2,
+    name = method.name
+    if method.claim == "copies":
+        out.append(_row("F1", name, gen.median_min_l2 < tr.median_min_l2,
                         "generated models are closer to training models than those are to each "
                         "other", dist))
-        out.append(_row("F3", method, gen.novelty <= tr.novelty,
+        out.append(_row("F3", name, gen.novelty <= tr.novelty,
                         "generated models behave like their nearest training model",
                         f"mean {nname}: generated {gen.novelty:.3f}, training {tr.novelty:.3f}"))
-    if method == "pdiff":
-        base = [b for b in ("average", "gaussian") if b in s.index]
+    if method.claim == "interpolates":
+        base = [b for b in method.extra_sets if b in s.index]
         near = ", ".join(f"{b} {s.loc[b].quality:.2f} / {s.loc[b].novelty:.3f}" for b in base)
-        out.append(_row("F2", method, gen.median_min_l2 > tr.median_min_l2,
+        out.append(_row("F2", name, gen.median_min_l2 > tr.median_min_l2,
                         "generated models are farther from the checkpoints than those are from "
                         "each other, and sit with the average/gaussian baselines",
                         f"{dist}; {qname} / {nname}: generated {gen.quality:.2f} / "
@@ -85,18 +84,18 @@ def findings(method: str, tables: dict[str, pd.DataFrame], noise: list[str],
     pts = "; ".join(f"{b} {s.loc[b].quality:.3g} / {s.loc[b].novelty:.3g}" for b in noise)
     ev = (f"{qname} / {nname}: generated {gen.quality:.3g} / {gen.novelty:.3g}; {pts}; "
           f"beaten (better on both): {', '.join(beaten) or 'none'}")
-    if method == "pdiff":
-        out.append(_row("F4", method, bool(beaten), "P-diff beats the noise baseline", ev))
+    if method.claim == "interpolates":
+        out.append(_row("F4", name, bool(beaten), f"{method.title or name} beats the noise baseline", ev))
     else:
-        out.append(_row("F4", method, not beaten, "the generator does not beat the noise baseline",
+        out.append(_row("F4", name, not beaten, "the generator does not beat the noise baseline",
                         ev))
-    f = (factors[factors.method == method] if factors is not None else pd.DataFrame())
+    f = (factors[factors.method == name] if factors is not None else pd.DataFrame())
     if len(f):
         f = f.set_index("variant")
         t = f.loc["training"]
         good_new = [v for v, r in f.drop(index="training").iterrows()
                     if r.accuracy >= t.accuracy - 2.0 and r.min_l2 >= t.min_l2]
-        out.append(_row("F5", method, not good_new,
+        out.append(_row("F5", name, not good_new,
                         "no modeling factor gives models that are both novel and good",
                         f"'novel and good' = mean accuracy within 2 points of training "
                         f"({t.accuracy:.1f}%) and mean min L2 ≥ training's ({t.min_l2:.3g}); "
@@ -105,6 +104,11 @@ def findings(method: str, tables: dict[str, pd.DataFrame], noise: list[str],
                         f"{f.min_l2.drop('training').min():.3g}–{f.min_l2.drop('training').max():.3g}"
                         f"; novel and good: {', '.join(good_new) or 'none'}"))
     return out
+
+
+def _oriented_name(col) -> str:
+    short = col.short or col.name
+    return {"mean": short, "negate": f"−{short}", "one_minus": f"1 − {short}"}[col.orient]
 
 
 def _row(finding, method, holds, claim, evidence) -> dict:

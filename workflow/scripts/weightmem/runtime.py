@@ -114,7 +114,11 @@ class ScriptContext:
         # torch threads = the CPUs Snakemake gave this job (capped by the config's `threads`)
         set_threads(min(int(getattr(smk, "threads", 1) or 1), int(cfg.get("threads", 1 << 10))))
         self.device = resolve_device(cfg.get("device", "auto"))
-        self.seed = int(cfg.get("seed", 0))
+        # the stage's seed comes through params (config seed + its offset, weightmem.seeds), so a
+        # changed seed reruns exactly the jobs it feeds
+        params = getattr(smk, "params", None)
+        self.seed = int(params.seed) if params is not None and "seed" in params.keys() \
+            else int(cfg.get("seed", 0))
         self.log.info("rule %s on %s, seed %d, torch threads %d", smk.rule, self.device,
                       self.seed, torch.get_num_threads())
 

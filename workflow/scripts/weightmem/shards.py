@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .io import WeightSet
+from weightmem.io import WeightSet
 
 
 def shard_indices(total: int, shards: int, shard: int, what: str) -> list[int]:

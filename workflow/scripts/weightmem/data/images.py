@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import atomic_path
+from weightmem.io import atomic_path
 
 # MNIST as published; MD5 sums of the four gzip files (the values torchvision checks too).
 MNIST_FILES = {
@@ -188,23 +188,8 @@ def resize(x: np.ndarray, size: int) -> np.ndarray:
     return out.numpy()
 
 
-def build(name: str, params: dict) -> ImageData:
-    """Dataset by config name (the ``data`` rule calls this)."""
-    if name == "digits":
-        return digits(**params)
-    if name == "mnist":
-        return mnist(**params)
-    if name == "cifar100":
-        return cifar100(**params)
-    if name == "svhn":
-        from .svhn import svhn
-
-        return svhn(**params)
-    raise DataError(f"unknown dataset '{name}' (known: digits, mnist, svhn, cifar100)")
-
-
 # ------------------------------------------------------------------------------- CIFAR-100
-# The binary version (pdiff.md §1.1 uses torchvision's copy of the same data). Records are
+# The binary version (docs/pdiff.md §1.1 uses torchvision's copy of the same data). Records are
 # 1 coarse-label byte, 1 fine-label byte, 3,072 pixel bytes (R, G, B planes of 32×32, row-major).
 CIFAR100_FILES = {"cifar-100-binary.tar.gz": "03b5dce01913d631647c71ecec9e9cb8"}
 CIFAR100_MIRRORS = ("https://www.cs.toronto.edu/~kriz/",)
@@ -223,7 +208,7 @@ def read_cifar_binary(blob: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
 def cifar100(root: str | os.PathLike, download_ok: bool = True,
              files: dict[str, str] = CIFAR100_FILES,
              mirrors: tuple[str, ...] = CIFAR100_MIRRORS) -> ImageData:
-    """CIFAR-100 (fine labels), MD5-checked archive, normalised per channel (pdiff.md §1.1)."""
+    """CIFAR-100 (fine labels), MD5-checked archive, normalised per channel (docs/pdiff.md §1.1)."""
     import tarfile
 
     fetch_files(files, root, mirrors, download_ok)

@@ -4,7 +4,7 @@
   tailplane, fin, optional engines) from trimesh primitives with varied proportions, each part
   closed (watertight), written as OBJ files and then read through the same :func:`load_mesh` as
   a ShapeNet directory.
-* :func:`load_mesh` applies the study's normalisation (hyperdiffusion.md §1.2): subtract the
+* :func:`load_mesh` applies the study's normalisation (docs/hyperdiffusion.md §1.2): subtract the
   vertex mean, scale so the largest absolute coordinate is 0.475.
 * :func:`occupancy_samples` = near-surface points (σ-perturbed surface samples) + uniform points in
   [−0.5, 0.5]³, labelled by the generalized winding number ≥ 0.5 (what the study computes with
@@ -91,7 +91,7 @@ def write_airplanes(out_dir: str | Path, count: int, seed: int) -> list[Path]:
         if not all(p.is_watertight for p in mesh.split(only_watertight=False)):
             raise ShapeError(f"procedural airplane {i} has an open part")
         path = out_dir / f"plane_{i:04d}.obj"
-        from ..io import atomic_path
+        from weightmem.io import atomic_path
 
         with atomic_path(path) as tmp:
             mesh.export(tmp, file_type="obj")
@@ -204,7 +204,7 @@ def occupancy_samples(mesh: trimesh.Trimesh, n_near: int, n_uniform: int, sigma:
 def cached_occupancy(path: Path, cache_dir: Path, n_near: int, n_uniform: int, sigma: float,
                      seed: int, device: str | torch.device = "cpu") -> np.ndarray:
     """Occupancy samples of one mesh file, cached per shape under a key of (file bytes, settings)."""
-    from ..io import load_tensors, save_tensors
+    from weightmem.io import load_tensors, save_tensors
 
     key = hashlib.sha256(Path(path).read_bytes() + repr((n_near, n_uniform, sigma, seed)).encode())
     cache = Path(cache_dir) / f"{Path(path).stem}-{key.hexdigest()[:12]}.safetensors"

@@ -1,5 +1,5 @@
 """SVHN (cropped digits) as the Hyper-Representations zoo uses it: 1×28×28 grayscale
-(hyperrep.md §1.1; the study's exact conversion is not stated).
+(docs/hyperrep.md §1.1; the study's exact conversion is not stated).
 
 The two official MATLAB files are downloaded once and verified by MD5 (the sums torchvision checks
 too) with the shared :func:`~weightmem.data.images.fetch_files`. Conversion: ITU-R 601 luma
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .images import DataError, ImageData, fetch_files, resize
+from weightmem.data.images import DataError, ImageData, fetch_files, resize
 
 SVHN_FILES = {
     "train_32x32.mat": "e26dedcc434d2e4c54c9b2d4a06d8373",

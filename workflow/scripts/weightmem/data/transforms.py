@@ -1,6 +1,6 @@
 """Batched image transforms on normalised tensors (no torchvision): the train augmentation
 RandomResizedCrop + horizontal flip, and the test pipeline Resize(shorter side) → CenterCrop
-(pdiff.md §1.1). Per-channel normalisation commutes with bilinear resampling (its weights sum to
+(docs/pdiff.md §1.1). Per-channel normalisation commutes with bilinear resampling (its weights sum to
 one), so transforming already-normalised images equals normalising transformed ones, up to the
 8-bit rounding of the original PIL pipeline.
 """

@@ -1,1 +1,161 @@
-"""Per-method stage functions (what the workflow scripts call): one module per method."""
+"""The method contract: what a generator of weights declares, and how shared code finds it.
+
+A method is one package (or, for a researcher's own generator, one file) holding
+
+* ``METHOD``, a :class:`Method` — the facts shared code needs (this file, torch-free, read when
+  the Snakefile loads);
+* its stages (zoo, fit, sample; ``stages.py`` for the built-in methods) and, where its behaviour is
+  not the default of its kind, the hooks ``behaviour``, ``table`` and ``model_figure``;
+* one rule file (``rules/<method>.smk`` for the built-in methods) with only its own stages: it must
+  write ``results/<method>/weights/training.safetensors`` and ``.../generated.safetensors`` plus
+  whatever its declaration names (context, table inputs, extra sets, extra figures).
+
+Everything else — noise baselines, behaviour, per-model tables, the weight-space figures,
+performance vs novelty, the report and the modeling-factors table — is the shared DAG, driven by
+the declaration. The built-in methods are found as ``weightmem.methods.<name>``; any other as the
+module (a dotted name or a ``.py`` path) given by ``<name>.module`` in the config.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+BEHAVIOUR_KINDS = ("classifier", "field")  # image classifier on a dataset; neural field → shape
+ORIENTS = ("mean", "negate", "one_minus")  # how a column's mean becomes "higher = better / newer"
+BUILTIN = ("gpt", "hyperrep", "hyperdiffusion", "pdiff")
+
+
+def _nothing(section: dict) -> list[str]:
+    return []
+
+
+@dataclass(frozen=True)
+class Column:
+    """A per-model table column used as quality or novelty."""
+
+    name: str
+    label: str  # axis label of the performance-vs-novelty figure
+    orient: str = "mean"
+    short: str = ""  # how the report's evidence names it (default: the column name)
+
+    def oriented(self, mean: float) -> float:
+        """The column's mean turned so that higher = better (quality) / newer (novelty)."""
+        return {"mean": mean, "negate": -mean, "one_minus": 1.0 - mean}[self.orient]
+
+
+@dataclass(frozen=True)
+class Method:
+    """The facts of one method that the shared DAG reads (see the module docstring)."""
+
+    name: str
+    behaviour: str  # one of BEHAVIOUR_KINDS
+    quality: Column
+    novelty: Column
+    distance: str = "plain"  # default weight distance: plain L2 or permutation-aligned L2
+    noise_units: str = "raw"  # raw | normalised (÷ the training set's normalisation_scale)
+    claim: str = "copies"  # the study's claim for it: "copies" (F1, F3) or "interpolates" (F2)
+    histogram_reference: str | None = None  # weight set of the min-L2 histogram (None = training)
+    extra_sets: tuple[str, ...] = ()  # weight sets the report reads beside training/generated/noise
+    extra_figures: tuple[str, ...] = ()  # figures its own rule file makes
+    context: dict = field(default_factory=dict)  # extra behaviour inputs: name → path in its folder
+    table_inputs: dict = field(default_factory=dict)  # extra table inputs: name → path in its folder
+    noun: str = "model"  # what one row is, in figure titles
+    title: str = ""  # its name in prose (default: name)
+    env: str = "eval"  # conda env (envs/<env>.yaml) of its behaviour jobs
+    rules: str | None = None  # its rule file, relative to the repository root
+    stages: str | None = None  # module with its hooks (default: the declaring module)
+    targets: Callable[[dict], list[str]] = _nothing  # section → more outputs in its folder
+    analysis: Callable[[dict], list[str]] = _nothing  # section → results/tables/<name>.csv it adds
+    check: Callable[[dict], list[str]] = _nothing  # section → problems (cross-field config rules)
+    schema: dict | None = None  # JSON schema of its section (researchers' methods; the built-in
+    #                             ones are in config/schema.yaml)
+
+    def __post_init__(self):
+        if self.behaviour not in BEHAVIOUR_KINDS:
+            raise ValueError(f"method {self.name}: behaviour '{self.behaviour}' is not one of "
+                             f"{BEHAVIOUR_KINDS}")
+        for c in (self.quality, self.novelty):
+            if c.orient not in ORIENTS:
+                raise ValueError(f"method {self.name}: column {c.name} orient '{c.orient}'")
+        if self.noise_units not in ("raw", "normalised") or self.claim not in ("copies",
+                                                                               "interpolates"):
+            raise ValueError(f"method {self.name}: noise_units raw|normalised, claim "
+                             f"copies|interpolates")
+
+    @property
+    def model_figure(self) -> str:
+        """Its 'model outputs' panel: decision boundaries (classifiers) or rendered shapes."""
+        return "decision_boundary" if self.behaviour == "classifier" else "render_shapes"
+
+    @property
+    def figures(self) -> list[str]:
+        return ["heatmap", "min_distance_to_training", self.model_figure,
+                "performance_vs_novelty", *self.extra_figures]
+
+    def hooks(self):
+        """The module holding its stage functions and hooks (imported on demand: torch)."""
+        return importlib.import_module(self.stages) if self.stages else _MODULES[self.name]
+
+
+def shards_and_heads(shards: int, runs: int, width_key: str, gen: dict) -> list[str]:
+    """Two cross-field rules several methods share: shards ≤ runs, width divisible by heads."""
+    out = []
+    if shards > runs:
+        out.append("zoo.shards: more shards than runs")
+    if gen[width_key] % gen["heads"]:
+        out.append(f"generator.{width_key}: {gen[width_key]} is not divisible by heads "
+                   f"{gen['heads']}")
+    return out
+
+
+_MODULES: dict = {}
+
+
+def _import(name: str, module: str | None):
+    if module is None:
+        if name not in BUILTIN:
+            raise ValueError(f"method '{name}' is not built in; give its module as "
+                             f"'{name}.module' (a dotted name or a .py file)")
+        module = f"weightmem.methods.{name}"
+    if module.endswith(".py"):
+        path = Path(module).resolve()
+        if not path.exists():
+            raise ValueError(f"{name}.module: no file {module}")
+        key = f"weightmem_method_{name}"
+        if key in sys.modules:
+            return sys.modules[key]
+        spec = importlib.util.spec_from_file_location(key, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[key] = mod
+        spec.loader.exec_module(mod)
+        return mod
+    return importlib.import_module(module)
+
+
+def get(name: str, config: dict | None = None) -> Method:
+    """The declaration of method ``name`` (its module from ``config[name]['module']`` if set)."""
+    section = (config or {}).get(name) or {}
+    mod = _import(name, section.get("module"))
+    decl = getattr(mod, "METHOD", None)
+    if not isinstance(decl, Method) or decl.name != name:
+        raise ValueError(f"method '{name}': its module {mod.__name__} has no METHOD = "
+                         f"Method(name='{name}', ...)")
+    _MODULES[name] = mod
+    return decl
+
+
+def configured(config: dict) -> list[str]:
+    """Methods with a section in the config: the listed ones, then every other built-in one
+    present and every other section that names its module."""
+    out = list(config["methods"])
+    out += [k for k, v in config.items() if k not in out and isinstance(v, dict)
+            and (k in BUILTIN or "module" in v)]
+    return out
+
+
+def hooks(name: str, config: dict | None = None):
+    return get(name, config).hooks()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import cnn, mlp
+from weightmem.nets import cnn, mlp
 
 _FAMILIES: dict[str, Callable] = {"mlp": mlp.from_tag, "cnn": cnn.from_tag}
 

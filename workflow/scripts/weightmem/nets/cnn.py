@@ -1,4 +1,4 @@
-"""The Hyper-Representations target network (hyperrep.md §1.2), batched over models.
+"""The Hyper-Representations target network (docs/hyperrep.md §1.2), batched over models.
 
     conv1 1→8 k5 → maxpool 2 → act → conv2 8→6 k5 → maxpool 2 → act → conv3 6→4 k2 → act
     → flatten (4×3×3, channel-major) → fc1 36→20 → act → fc2 20→10
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ..io import Layout, unflatten
+from weightmem.io import Layout, unflatten
 
 ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "gelu": F.gelu, "sigmoid": torch.sigmoid}
 # (name, out, in, kernel) in flattening order
@@ -61,7 +61,7 @@ class CNNArch:
     # ------------------------------------------------------------------ init
     def init(self, generator: torch.Generator, n: int = 1, bias: float = 0.01) -> torch.Tensor:
         """PyTorch's default weight init (U(±1/√fan_in), i.e. kaiming-uniform with a=√5) and every
-        bias filled with 0.01 (hyperrep.md §1.2). [n, D]."""
+        bias filled with 0.01 (docs/hyperrep.md §1.2). [n, D]."""
         parts = []
         for _, o, i, k in LAYERS:
             bound = 1.0 / math.sqrt(i * k * k)
@@ -142,7 +142,7 @@ class CNNArch:
                                        for _, o, _, _ in LAYERS[:-1]])
 
     def tokens(self) -> list[tuple[int, torch.Tensor]]:
-        """Neuron tokenization (hyperrep.md §2.1): per layer, an index matrix [units, fan_in+1]
+        """Neuron tokenization (docs/hyperrep.md §2.1): per layer, an index matrix [units, fan_in+1]
         into the flat vector (incoming weights, then bias). 48 tokens in total."""
         out, start = [], 0
         for li, (_, o, i, k) in enumerate(LAYERS):

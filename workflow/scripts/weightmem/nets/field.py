@@ -1,4 +1,4 @@
-"""HyperDiffusion's occupancy field ("MLP3D"), batched over fields (hyperdiffusion.md §1.3-1.4).
+"""HyperDiffusion's occupancy field ("MLP3D"), batched over fields (docs/hyperdiffusion.md §1.3-1.4).
 
 NeRF positional encoding with ``multires`` octaves and no π factor, frequency-major
 ([x, sin(x), cos(x), sin(2x), cos(2x), …] → 3·(1 + 2·multires) dims), then ``layers`` hidden
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ..io import Layout, unflatten
-from . import register
+from weightmem.io import Layout, unflatten
+from weightmem.nets import register
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class FieldArch:
 
     def permute_hidden(self, flat: torch.Tensor, perms: list[torch.Tensor]) -> torch.Tensor:
         """Function-preserving permutation of the hidden neurons of every hidden layer (one
-        permutation per hidden layer; hyperdiffusion.md §6.2). flat [N, D], perms [N, hidden] each."""
+        permutation per hidden layer; docs/hyperdiffusion.md §6.2). flat [N, D], perms [N, hidden] each."""
         p = {k: v.clone() for k, v in unflatten(flat, self.layout).items()}
         for k, perm in enumerate(perms):
             idx = perm[:, :, None]

@@ -1,7 +1,7 @@
 """The G.pt target network: flatten → Linear(in→h) → ReLU → Linear(h→classes), batched over models.
 
 Flattening order follows the PyTorch state dict: fc1.weight (h×in, row-major), fc1.bias,
-fc2.weight (classes×h), fc2.bias (gpt.md §1.2).
+fc2.weight (classes×h), fc2.bias (docs/gpt.md §1.2).
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..io import Layout, unflatten
+from weightmem.io import Layout, unflatten
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """ResNet-18 (He et al. 2016) for P-diff, with parameter names of torchvision/timm so that an
-ImageNet state dict loads as is, and the frozen-feature shortcut of pdiff.md §7.2.
+ImageNet state dict loads as is, and the frozen-feature shortcut of docs/pdiff.md §7.2.
 
 P-diff generates only ``layer4.1.bn1`` and ``layer4.1.bn2`` (weight, bias). In eval mode everything
 before ``layer4.1.bn1`` is fixed, so :class:`FrozenTail` caches, per image, the normalised output
@@ -94,7 +94,7 @@ class ResNet18(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
     def bn_vector(self) -> torch.Tensor:
-        """The 4 generated tensors flattened in layout order (pdiff.md §2.1), [8·width·4]."""
+        """The 4 generated tensors flattened in layout order (docs/pdiff.md §2.1), [8·width·4]."""
         sd = dict(self.named_parameters())
         return torch.cat([sd[k].detach().reshape(-1) for k in BN_KEYS])
 
@@ -113,7 +113,7 @@ def _bn_affine(bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class FrozenTail:
-    """Evaluate many layer4.1-BN variants of one frozen eval-mode network (pdiff.md §7.2)."""
+    """Evaluate many layer4.1-BN variants of one frozen eval-mode network (docs/pdiff.md §7.2)."""
 
     def __init__(self, model: ResNet18) -> None:
         self.model = model.eval()

@@ -1,0 +1,79 @@
+"""Figure data for the per-method panels: pick models, compute what the plot shows, call plots."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from weightmem.figures import plots
+from weightmem.data.images import ImageData
+from weightmem.evaluation.classifier import distances
+from weightmem.io import WeightSet
+from weightmem.nets import get as get_arch
+from weightmem.figures.pca_grid import pca_grid
+
+
+def heatmap(gen: WeightSet, train: WeightSet, distance: str, title: str, n_gen: int = 3,
+            k: int = 3, n_idx: int = 64, seed: int = 0):
+    """Generated models 0..n_gen−1, each above its k nearest training models (aligned into the
+    generated model's neuron order when the distance is permutation-aligned; docs/gpt.md §6)."""
+    n_gen = min(n_gen, len(gen))
+    sub = gen.subset(list(range(n_gen)))
+    d, idx, perms = distances(sub, train, distance, exclude_self=False, k=k)
+    neigh = train.weights[idx]  # [G, k, D]
+    if perms is not None:
+        arch = get_arch(train.arch)
+        neigh = torch.stack([torch.stack([arch.permute_hidden(neigh[g, j], perms[g, j])
+                                          for j in range(neigh.shape[1])]) for g in range(n_gen)])
+    rng = np.random.default_rng(seed)
+    cols = np.sort(rng.choice(gen.dim, size=min(n_idx, gen.dim), replace=False))
+    return plots.heatmap(sub.weights.numpy(), neigh.numpy(), cols, title, d.numpy())
+
+
+def min_distance(train_table: pd.DataFrame, gen_table: pd.DataFrame, title: str, xlabel: str):
+    """Histogram of min L2; where the tables carry a separate histogram reference (hyperrep:
+    final-epoch models), its distances, and only the training rows that belong to it."""
+    if "min_l2_reference" in train_table:
+        tr = train_table[train_table["in_reference"].astype(bool)]["min_l2_reference"]
+        return plots.min_distance_histogram(tr.to_numpy(), gen_table["min_l2_reference"].to_numpy(),
+                                            title, xlabel)
+    return plots.min_distance_histogram(train_table["min_l2"].to_numpy(),
+                                        gen_table["min_l2"].to_numpy(), title, xlabel)
+
+
+def decision_boundary(gen: WeightSet, train: WeightSet, gen_table: pd.DataFrame, data: ImageData,
+                      title: str, res: int = 300, n_gen: int = 3, classes: list[int] | None = None):
+    """Predicted class on the PCA grid of the test images for generated models 0..n−1 and their
+    nearest training model (by the method's weight distance)."""
+    arch = get_arch(gen.arch)
+    imgs = data.x_test
+    grid, extent = pca_grid(imgs, res)
+    x = torch.from_numpy(grid)
+    x = x.reshape(len(x), -1) if gen.arch.startswith("mlp") else x
+    n_gen = min(n_gen, len(gen))
+    near = gen_table["nearest_by_l2"].to_numpy()[:n_gen]
+
+    def predict(w: torch.Tensor) -> np.ndarray:
+        with torch.no_grad():
+            z = arch.forward(w, x)
+        if classes is not None:
+            z = z[..., classes]
+        return z.nan_to_num(nan=-np.inf).argmax(-1).reshape(len(w), res, res).numpy()
+
+    g_maps = predict(gen.weights[:n_gen])
+    t_maps = predict(train.weights[torch.as_tensor(near)])
+    agree = (g_maps == t_maps).mean(axis=(1, 2))
+    captions = [(f"#{g}", f"#{near[g]} (agree {100 * agree[g]:.0f}%)") for g in range(n_gen)]
+    return plots.decision_boundaries(g_maps, t_maps, extent, title,
+                                     n_classes=len(classes) if classes else data.n_classes,
+                                     captions=captions), agree
+
+
+def performance_vs_novelty(tables: dict[str, pd.DataFrame], title: str, quality, novelty,
+                           seed: int = 0, colours: dict | None = None):
+    """Scatter of the method's quality column (y) against its novelty column (x), one series per
+    set (``quality`` / ``novelty``: the declaration's weightmem.methods.Column)."""
+    series = {name: (df[novelty.name].to_numpy(), df[quality.name].to_numpy())
+              for name, df in tables.items()}
+    return plots.performance_vs_novelty(series, title, xlabel=novelty.label, ylabel=quality.label,
+                                        seed=seed, colours=colours)

@@ -1,1 +1,0 @@
-"""Weight generators, one module per method, each with ``fit(...)`` and ``sample(...)``."""

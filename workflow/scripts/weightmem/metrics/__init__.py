@@ -1,1 +1,0 @@
-"""Metrics: weight-space distances (weights), behaviour (behaviour); shapes live in shapes."""
