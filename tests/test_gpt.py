@@ -2,6 +2,7 @@ import torch
 
 from weightmem.methods.gpt.generator import GptConfig, GptDenoiser, chunk_layout, normalisation_scale
 from weightmem.nets.mlp import MLPArch
+from sections import section
 
 
 def test_hidden_permutation_preserves_the_function():
@@ -23,7 +24,8 @@ def test_chunks_never_cross_layers():
 
 def test_denoiser_starts_as_the_identity_on_x_prev():
     arch = MLPArch(16, 4, 3)
-    m = GptDenoiser(arch.layout, GptConfig(width=32, depth=1, heads=2, chunk_size=32))
+    m = GptDenoiser(arch.layout, section(GptConfig, "gpt.generator", width=32, depth=1, heads=2, chunk_size=32,
+                                         steps=1, batch_size=2, lr=1e-3))
     x_prev = torch.randn(3, arch.dim)
     out = m(torch.randn(3, arch.dim), torch.tensor([1, 5, 9]), x_prev, torch.rand(3), torch.zeros(3))
     assert torch.equal(out, x_prev)  # zero-initialised heads + global residual (docs/gpt.md §2.2)

@@ -10,6 +10,7 @@ from weightmem.methods.hyperdiffusion import generator as G
 from weightmem.evaluation import shapes as M
 from weightmem.nets import get as get_arch
 from weightmem.nets.field import FieldArch
+from sections import section
 
 
 # ---------------------------------------------------------------------- occupancy labels
@@ -122,7 +123,8 @@ def _sphere_samples(n, seed):
 def test_fitted_sphere_field_reconstructs_a_sphere():
     arch = FieldArch(2, 32, 2)
     sphere, samples = _sphere_samples(2000, 0)
-    recipe = Fd.FieldRecipe(batch_points=1000, max_epochs=150)
+    recipe = section(Fd.FieldRecipe, "hyperdiffusion.field", lr=1e-2, batch_points=1000,
+                     max_epochs=150)
     w, info = Fd.fit_fields(arch, samples[None], Fd.default_init(arch, 0), recipe, seed=0)
     assert not bool(info["failed"][0]) and info["accuracy"][0] > 93  # near-surface labels are noisy
     clouds, meta = M.field_clouds(arch, w, res=32, n_points=512, seed=0)
@@ -142,7 +144,8 @@ def test_shared_init_and_failed_fits_are_flagged():
     arch = FieldArch(1, 8, 1)
     _, samples = _sphere_samples(500, 1)
     init = Fd.default_init(arch, 0)
-    recipe = Fd.FieldRecipe(batch_points=250, max_epochs=1, lr=1e-9, fail_loss=0.05)
+    recipe = section(Fd.FieldRecipe, "hyperdiffusion.field", batch_points=250, max_epochs=1,
+                     lr=1e-9, fail_loss=0.05)
     w, info = Fd.fit_fields(arch, samples[None].repeat(2, 1, 1), init, recipe, seed=0)
     assert torch.allclose(w, init.expand(2, -1), atol=1e-6)  # both start from the shared init
     assert info["failed"].all()  # a useless fit is flagged, not dropped silently
@@ -195,7 +198,8 @@ def test_empty_and_full_fields_are_recorded_not_crashed_on():
 # ---------------------------------------------------------------------- generator
 def test_denoiser_tokens_and_sampler_shapes():
     arch = FieldArch(1, 8, 2)
-    cfg = G.HDConfig(width=16, depth=1, heads=2, epochs=2, batch_size=4, diffusion_steps=50)
+    cfg = section(G.HDConfig, "hyperdiffusion.generator", width=16, depth=1, heads=2, epochs=2,
+                  batch_size=4, lr=2e-4, diffusion_steps=50)
     w = arch.init(torch.Generator().manual_seed(0), 6)
     model, rows = G.fit(w, arch.layout, cfg, seed=0, device="cpu")
     assert len(model.net.inp) == len(arch.layout) + 1  # one token per tensor + the timestep

@@ -13,6 +13,7 @@ from weightmem.io import WeightSet
 from weightmem.methods.hyperrep import stages as M
 from weightmem.nets import get as get_arch
 from weightmem.nets.cnn import CNNArch
+from sections import section
 
 
 @pytest.fixture
@@ -49,7 +50,8 @@ def test_permutation_augmentation_is_function_preserving(activation):
         assert (wp - w).abs().max() > 0.1  # the weights really moved
         torch.testing.assert_close(arch.forward(wp, x), arch.forward(w, x), atol=1e-5, rtol=1e-5)
     # the augmentation pipeline with noise and erasing off returns function-preserving views
-    cfg = H.HyperRepConfig(noise=0.0, erase_p=0.0)
+    cfg = section(H.HyperRepConfig, "hyperrep.generator", d_model=64, heads=4, blocks=2, ff=256,
+                  latent=128, epochs=60, batch_size=32, lr=1e-3, noise=0.0, erase_p=0.0)
     v = H.Augment(bank, cfg, torch.Generator().manual_seed(0)).view(w)
     torch.testing.assert_close(arch.forward(v, x), arch.forward(w, x), atol=1e-5, rtol=1e-5)
 
@@ -183,9 +185,9 @@ def test_autoencoder_round_trips_a_training_vector_better_than_chance(arch):
     torch.manual_seed(0)
     n = 8
     w = trained_like(arch, n, seed=4)
-    cfg = H.HyperRepConfig(d_model=16, heads=2, blocks=1, ff=32, latent=32, dropout=0.0,
-                           proj_hidden=16, proj_out=8, proj_layers=1, epochs=80, batch_size=n,
-                           lr=3e-3, permutations=1, erase_p=0.0)
+    cfg = section(H.HyperRepConfig, "hyperrep.generator", d_model=16, heads=2, blocks=1, ff=32,
+                  latent=32, dropout=0.0, proj_hidden=16, proj_out=8, proj_layers=1, epochs=80,
+                  batch_size=n, lr=3e-3, weight_decay=1e-5, permutations=1, erase_p=0.0)
     bank = torch.arange(arch.dim)[None]  # identity: the target is the vector itself
     model, _, rows = H.fit(w, [t for _, t in arch.tokens()], M.LAYER_SIZES, bank, cfg, seed=0)
     assert rows[-1]["rec"] < rows[0]["rec"]

@@ -15,6 +15,7 @@ from weightmem.methods.pdiff import generator as G
 from weightmem.io import WeightSet
 from weightmem.methods.pdiff import stages as pdiff
 from weightmem.nets.resnet import BN_KEYS, FrozenTail, ResNet18, ResNetConfig, full_logits
+from sections import section
 
 
 def randomised(cfg: ResNetConfig, seed: int = 0) -> ResNet18:
@@ -100,14 +101,15 @@ def test_normalisation_round_trip_and_per_tensor_scalars():
 
 
 def test_paper_generator_sizes_match_the_spec():
-    cfg = G.PdiffConfig()
+    cfg = section(G.PdiffConfig, "pdiff.generator")
     n = lambda m: sum(p.numel() for p in m.parameters())
     assert n(G.ParamAutoencoder(2048, cfg)) == 2_199_201
     assert n(G.LatentDenoiser(128, cfg.ddpm_channels)) == 2_462_977
 
 
 def test_decoder_per_sample_bn_equals_one_sample_at_a_time_in_train_mode():
-    cfg = G.PdiffConfig(enc_channels=[4, 4, 4, 4, 4], dec_channels=[4, 4, 4, 4], latent=8)
+    cfg = section(G.PdiffConfig, "pdiff.generator", enc_channels=[4, 4, 4, 4, 4],
+                  dec_channels=[4, 4, 4, 4], latent=8)
     ae = G.ParamAutoencoder(64, cfg).train()
     z = torch.randn(5, 8)
     batched = ae.decode(z, per_sample_bn=True)

@@ -1,7 +1,6 @@
 """Rule gpt_fit: train the loss-conditioned diffusion transformer on the zoo."""
 import pandas as pd
 
-from weightmem.methods.gpt.generator import config_from_dict, config_to_dict
 from weightmem.io import load_weightset, provenance, save_state, write_csv
 from weightmem.methods.gpt import stages as gpt
 from weightmem.runtime import script
@@ -9,7 +8,7 @@ from weightmem.runtime import script
 ctx = script(snakemake, "gpt.fit")  # noqa: F821
 zoo = load_weightset(snakemake.input.zoo, require_finite=True)  # noqa: F821
 scale = load_weightset(snakemake.input.training).provenance["normalisation_scale"]  # noqa: F821
-cfg = config_to_dict(config_from_dict(dict(snakemake.params.generator)))  # noqa: F821
+cfg = dict(snakemake.params.generator)  # validated and complete (schema defaults)  # noqa: F821
 model, rows = gpt.fit(zoo, scale, cfg, ctx.seed, ctx.device, log=ctx.log)
 save_state(model.state_dict(), {"generator": cfg, "arch": zoo.arch, "scale": scale,
                                 "provenance": provenance(cfg, ctx.seed, "generator")},

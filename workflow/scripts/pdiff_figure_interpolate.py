@@ -2,6 +2,7 @@
 import pandas as pd
 
 from weightmem.figures import classifier as figures
+from weightmem.methods.pdiff import METHOD
 from weightmem.io import save_figure
 from weightmem.runtime import script
 
@@ -11,5 +12,5 @@ for name, df in tables.items():
     ctx.log.info("%-10s accuracy %.2f  max-similarity %.3f  min-L2 %.3f", name,
                  df.accuracy.mean(), df.max_similarity.mean(), df.min_l2.mean())
 fig = figures.performance_vs_novelty(tables, "pdiff: accuracy vs novelty (interpolation baselines)",
-                                     seed=snakemake.params.seed)  # noqa: F821
+                                     METHOD.quality, METHOD.novelty, seed=snakemake.params.seed)  # noqa: F821
 save_figure(fig, snakemake.output[0])  # noqa: F821

@@ -125,3 +125,13 @@ def _plugin_section(name: str, section: dict, decl) -> list[str]:
         if not out:
             _fill_defaults(section, schema)
     return out
+
+
+def defaults(path: str, schema_path: str | Path | None = None) -> dict:
+    """The schema's defaults of one section, e.g. ``defaults("gpt.generator")`` (for code that
+    builds a section outside a validated config: tests, benchmarks)."""
+    schema_path = schema_path or Path(__file__).resolve().parents[3] / "config" / "schema.yaml"
+    node = yaml.safe_load(Path(schema_path).read_text())
+    for key in path.split("."):
+        node = node["properties"][key]
+    return {k: v["default"] for k, v in node.get("properties", {}).items() if "default" in v}

@@ -21,14 +21,15 @@ from weightmem.settings import from_dict
 
 @dataclass
 class FieldRecipe:
-    lr: float = 1e-2
-    batch_points: int = 2048
-    max_epochs: int = 5000
-    lr_factor: float = 0.8
-    patience: int = 10
-    min_lr: float = 1e-5
-    early_stop: int = 50
-    fail_loss: float = 0.5  # mean BCE per point on the final evaluation above this = failed fit
+    """Settings of the section of the same name in config/schema.yaml, which holds every default."""
+    lr: float
+    batch_points: int
+    max_epochs: int
+    lr_factor: float
+    patience: int
+    min_lr: float
+    early_stop: int
+    fail_loss: float  # mean BCE per point on the final evaluation above this = failed fit
 
 
 def recipe_from(d: dict) -> FieldRecipe:

@@ -23,25 +23,26 @@ from weightmem.settings import from_dict
 
 @dataclass
 class GptConfig:
-    width: int = 1536
-    depth: int = 12
-    heads: int = 16
-    chunk_size: int = 1000
-    dropout: float = 0.0
-    n_freq: int = 128
-    freq_max_exp: float = 14.0
-    diffusion_steps: int = 1000
-    beta_start: float = 1e-4
-    beta_end: float = 0.02
-    steps: int = 178_000
-    batch_size: int = 1024
-    lr: float = 4e-4
-    warmup_steps: int = 445
-    weight_decay: float = 0.1
-    grad_clip: float = 0.75
-    ema_decay: float = 0.9999
-    permutation_augmentation: bool = True
-    noise_augmentation: float = 0.0  # std of Gaussian noise added to θ_a and θ_b (normalised units)
+    """Settings of the section of the same name in config/schema.yaml, which holds every default."""
+    width: int
+    depth: int
+    heads: int
+    chunk_size: int
+    dropout: float
+    n_freq: int
+    freq_max_exp: float
+    diffusion_steps: int
+    beta_start: float
+    beta_end: float
+    steps: int
+    batch_size: int
+    lr: float
+    warmup_steps: int
+    weight_decay: float
+    grad_clip: float
+    ema_decay: float
+    permutation_augmentation: bool
+    noise_augmentation: float  # std of Gaussian noise added to θ_a and θ_b (normalised units)
 
 
 def chunk_layout(layout: Layout, chunk: int) -> list[tuple[int, int]]:

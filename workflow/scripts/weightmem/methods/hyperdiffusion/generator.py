@@ -22,22 +22,23 @@ from weightmem.settings import from_dict
 
 @dataclass
 class HDConfig:
-    width: int = 2880
-    depth: int = 12
-    heads: int = 16
-    dropout: float = 0.0
-    n_freq: int = 128
-    freq_max_exp: float = 20.0  # f_k = 2^(20·k/127) (§2.3)
-    diffusion_steps: int = 500
-    beta_start: float = 1e-4
-    beta_end: float = 2e-2
-    epochs: int = 6000
-    batch_size: int = 32
-    lr: float = 2e-4
-    weight_decay: float = 0.01
-    lr_step_epochs: int = 200
-    lr_gamma: float = 0.9
-    noise_augmentation: float = 0.0  # std of Gaussian noise added to training weights (modeling factor)
+    """Settings of the section of the same name in config/schema.yaml, which holds every default."""
+    width: int
+    depth: int
+    heads: int
+    dropout: float
+    n_freq: int
+    freq_max_exp: float  # f_k = 2^(20·k/127) (§2.3)
+    diffusion_steps: int
+    beta_start: float
+    beta_end: float
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    lr_step_epochs: int
+    lr_gamma: float
+    noise_augmentation: float  # std of Gaussian noise added to training weights (modeling factor)
 
 
 class HDDenoiser(nn.Module):

@@ -23,8 +23,7 @@ from weightmem.shards import shard_indices
 
 
 def arch_of(field_cfg: dict) -> FieldArch:
-    return FieldArch(field_cfg.get("multires", 4), field_cfg.get("hidden", 128),
-                     field_cfg.get("layers", 3))
+    return FieldArch(field_cfg["multires"], field_cfg["hidden"], field_cfg["layers"])
 
 
 # ---------------------------------------------------------------------- shapes and split
@@ -121,7 +120,7 @@ def fit_generator(training: WeightSet, gen_cfg: dict, seed: int, device, log=Non
 
 def generate(model: G.HDDenoiser, training: WeightSet, sampling: dict, seed: int, device) -> WeightSet:
     w = G.sample(model, sampling["n_samples"], sampling.get("sample_steps"), seed, device,
-                 sampling.get("batch_size", 100))
+                 sampling["batch_size"])
     n = len(w)
     return WeightSet(w, training.layout, training.arch, {"role": ["generated"] * n},
                      {**training.provenance, "stage": "generated", "seed": seed,

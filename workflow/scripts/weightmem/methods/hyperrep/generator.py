@@ -21,26 +21,27 @@ from weightmem.settings import from_dict
 
 @dataclass
 class HyperRepConfig:
-    d_model: int = 64          # paper: not stated (≈768 inferred)
-    heads: int = 4
-    blocks: int = 2            # per encoder and per decoder
-    ff: int = 256              # feed-forward width
-    latent: int = 128
-    dropout: float = 0.1
-    proj_hidden: int = 128     # projection head (NeurIPS-2021 config: 400 / 50, 4 layers)
-    proj_out: int = 32
-    proj_layers: int = 2
-    gamma: float = 0.05        # weight of the contrastive term
-    temperature: float = 0.1
-    epochs: int = 60
-    batch_size: int = 32
-    lr: float = 1e-3
-    weight_decay: float = 1e-5
-    permutations: int = 1000   # pre-computed function-preserving permutations (0 = off)
-    noise: float = 0.0         # additive input noise σ
-    erase_p: float = 0.5       # random erasing: probability, block-length fraction range, value
-    erase_scale: tuple[float, float] = (0.02, 0.33)
-    erase_value: float = 0.0
+    """Settings of the section of the same name in config/schema.yaml, which holds every default."""
+    d_model: int  # paper: not stated (≈768 inferred)
+    heads: int
+    blocks: int  # per encoder and per decoder
+    ff: int  # feed-forward width
+    latent: int
+    dropout: float
+    proj_hidden: int  # projection head (NeurIPS-2021 config: 400 / 50, 4 layers)
+    proj_out: int
+    proj_layers: int
+    gamma: float  # weight of the contrastive term
+    temperature: float
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    permutations: int  # pre-computed function-preserving permutations (0 = off)
+    noise: float  # additive input noise σ
+    erase_p: float  # random erasing: probability, block-length fraction range, value
+    erase_scale: tuple[float, float]
+    erase_value: float
 
 
 def config_from_dict(d: dict) -> HyperRepConfig:

@@ -19,21 +19,22 @@ from weightmem.settings import from_dict
 
 @dataclass
 class PdiffConfig:
-    enc_channels: list = field(default_factory=lambda: [64, 128, 256, 256, 32])
-    dec_channels: list = field(default_factory=lambda: [256, 256, 128, 64])
-    latent: int = 128
-    input_noise: float = 0.001
-    latent_noise: float = 0.1
-    ae_steps: int = 501
-    ae_batch: int = 50
-    ae_lr: float = 2e-5
-    ae_tmax: int = 500
-    ddpm_channels: list = field(default_factory=lambda: [64, 128, 256, 512])
-    ddpm_steps: int = 1001
-    ddpm_batch: int = 50
-    ddpm_lr: float = 1e-4
-    ddpm_tmax: int = 1000
-    diffusion_steps: int = 1000
+    """Settings of the section of the same name in config/schema.yaml, which holds every default."""
+    enc_channels: list
+    dec_channels: list
+    latent: int
+    input_noise: float
+    latent_noise: float
+    ae_steps: int
+    ae_batch: int
+    ae_lr: float
+    ae_tmax: int
+    ddpm_channels: list
+    ddpm_steps: int
+    ddpm_batch: int
+    ddpm_lr: float
+    ddpm_tmax: int
+    diffusion_steps: int
 
 
 def config_from_dict(d: dict) -> PdiffConfig:
