@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: run test install lint dryrun bench clean
+.PHONY: run test check install lint dryrun bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,6 +22,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# the fast lane (unit tests, no DAG runs, no SLURM): minutes on 2 cores
+check: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not slurm"
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint

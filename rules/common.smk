@@ -8,7 +8,11 @@ from weightmem import factors as _factors  # noqa: E402
 from weightmem import methods as _methods  # noqa: E402
 from weightmem.seeds import seed_for as _seed_for  # noqa: E402
 
-_validate(config, Path(workflow.basedir) / "config" / "schema.yaml")
+from snakemake.utils import validate  # noqa: E402
+
+_SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
+_validate(config, _SCHEMA)  # messages naming the key, cross-field rules, researchers' sections
+validate(config, str(_SCHEMA))  # Snakemake's own check (defaults are already filled in)
 
 R = config["results"]
 # the declaration (weightmem.methods.Method) of every method with a config section: its rules can

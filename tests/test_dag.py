@@ -1,4 +1,5 @@
 """End-to-end DAG tests on the tiny config (real snakemake runs, real outputs)."""
+import re
 import subprocess
 
 import numpy as np
@@ -8,6 +9,8 @@ import yaml
 from PIL import Image
 
 from dagrun import ENV, ROOT, SNAKEMAKE, run_snakemake
+
+pytestmark = pytest.mark.slow  # real snakemake runs: the CI lane (make test), not make check
 
 FIGS = ["heatmap", "min_distance_to_training", "decision_boundary", "performance_vs_novelty"]
 
@@ -92,6 +95,22 @@ def test_logs_and_benchmarks_written(tiny_run):
 def test_second_run_has_nothing_to_do(tiny_run):
     out = smk("-n", results=tiny_run)
     assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_a_changed_generator_value_reruns_exactly_its_descendants(tiny_run, tmp_path):
+    # every rule gets its validated section and its seed through params: one changed G.pt
+    # generator value puts the generators and what follows them in the plan, nothing upstream
+    over = tmp_path / "lr.yaml"
+    over.write_text("gpt:\n  generator:\n    lr: 0.00271\n")
+    out = run_snakemake(["tests/config/tiny.yaml", over], "-n", results=tiny_run, timeout=300)
+    plan = out.stdout
+    rules = set(re.findall(r"^(?:local)?rule (\w+):", plan, re.M))
+    assert "gpt_fit" in rules and "gpt_sample" in rules
+    assert not rules & {"dataset", "gpt_zoo_shard", "gpt_zoo_merge", "gpt_training_set",
+                        "noise_baseline"}, rules
+    # the training set's behaviour and table stay as they are
+    assert "gpt/tables/training.csv" not in plan and "gpt/behaviour/training" not in plan
+    assert "gpt/tables/generated.csv" in plan
 
 
 def test_bad_config_fails_fast_naming_the_key(tmp_path):

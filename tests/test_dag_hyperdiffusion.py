@@ -8,6 +8,8 @@ from PIL import Image
 
 from dagrun import ENV, ROOT, SNAKEMAKE, run_snakemake
 
+pytestmark = pytest.mark.slow  # real snakemake runs: the CI lane (make test), not make check
+
 FIGS = ["heatmap", "min_distance_to_training", "render_shapes", "performance_vs_novelty"]
 
 

@@ -10,6 +10,8 @@ from PIL import Image
 from dagrun import ENV, ROOT, SNAKEMAKE
 from test_dag import smk
 
+pytestmark = pytest.mark.slow  # real snakemake runs: the CI lane (make test), not make check
+
 FIGS = ["heatmap", "min_distance_to_training", "decision_boundary", "performance_vs_novelty",
         "param_value_distribution", "performance_vs_novelty_interpolate", "tsne_interpolate"]
 
