@@ -217,12 +217,62 @@ def save_weightset(ws: WeightSet, path: str | os.PathLike) -> None:
         save_file(tensors, str(tmp), metadata=meta)
 
 
+def arch_layout(arch: str) -> Layout:
+    """The layout an architecture tag implies (``mlp:64-10-10``, ``cnn:…``, ``field:…``,
+    ``resnet18-lastbn:…``); ValueError for an unknown or malformed tag."""
+    family, _, spec = arch.partition(":")
+    if family == "resnet18-lastbn":  # P-diff's generated BN vector (not a runnable net by itself)
+        import re
+
+        from .nets.resnet import ResNetConfig
+
+        m = re.fullmatch(r"w(\d+)-c(\d+)-(imagenet|cifar)", spec)
+        if not m:
+            raise ValueError(f"bad ResNet-18 BN tag '{arch}' (expected e.g. "
+                             f"resnet18-lastbn:w64-c100-imagenet)")
+        return normalise_layout(ResNetConfig(n_classes=int(m.group(2)), width=int(m.group(1)),
+                                             stem=m.group(3)).layout)
+    from . import nets
+    from .nets import field  # noqa: F401  (registers the 'field' family)
+
+    return normalise_layout(nets.get(arch).layout)
+
+
+def _parse_meta(path: Path, meta: dict) -> tuple[Layout, dict, dict, str]:
+    """Layout, rows, provenance and arch from the header, each checked for its shape."""
+    try:
+        layout_raw = json.loads(meta["weightmem.layout"])
+        rows = json.loads(meta["weightmem.rows"])
+        prov = json.loads(meta["weightmem.provenance"])
+        arch = meta["weightmem.arch"]
+    except KeyError as e:
+        raise WeightFormatError(f"{path}: corrupt weightmem metadata (no {e} entry)") from e
+    except (json.JSONDecodeError, TypeError, ValueError) as e:
+        raise WeightFormatError(f"{path}: corrupt weightmem metadata ({e})") from e
+    if not (isinstance(layout_raw, list) and all(
+            isinstance(e, list) and len(e) == 2 and isinstance(e[0], str)
+            and isinstance(e[1], list) and all(isinstance(s, int) and s >= 0 for s in e[1])
+            for e in layout_raw)):
+        raise WeightFormatError(f"{path}: corrupt weightmem metadata (layout must be a list of "
+                                f"[name, [non-negative sizes]] pairs)")
+    if not isinstance(rows, dict) or not all(isinstance(c, list) for c in rows.values()):
+        raise WeightFormatError(f"{path}: corrupt weightmem metadata (rows must map each column "
+                                f"name to a list)")
+    if not isinstance(prov, dict):
+        raise WeightFormatError(f"{path}: corrupt weightmem metadata (provenance must be a dict)")
+    return normalise_layout(layout_raw), rows, prov, arch
+
+
 def load_weightset(path: str | os.PathLike, expect_arch: str | None = None,
                    expect_dim: int | None = None, require_finite: bool = False) -> WeightSet:
-    """Load and check a weight file; every problem names the file."""
+    """Load and check a weight file; every problem names the file. Refused: anything that is not
+    a weightmem safetensors file, weights that are not a float32 [N ≥ 1, D] matrix, a layout that
+    does not add up to D, an unknown ``arch`` or one whose layout differs from the file's."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise WeightFormatError(f"{path}: weight file does not exist")
+    if not path.is_file():
+        raise WeightFormatError(f"{path}: not a regular file")
     try:
         from safetensors import safe_open
 
@@ -234,18 +284,29 @@ def load_weightset(path: str | os.PathLike, expect_arch: str | None = None,
     if meta.get("weightmem.format") != FORMAT_VERSION or "weights" not in tensors:
         raise WeightFormatError(f"{path}: not a weightmem weight set (missing format tag or "
                                 f"'weights' tensor)")
-    try:
-        layout = [(n, tuple(s)) for n, s in json.loads(meta["weightmem.layout"])]
-        rows = json.loads(meta["weightmem.rows"])
-        prov = json.loads(meta["weightmem.provenance"])
-        arch = meta["weightmem.arch"]
-    except (KeyError, json.JSONDecodeError, TypeError, ValueError) as e:
-        raise WeightFormatError(f"{path}: corrupt weightmem metadata ({e})") from e
+    w = tensors["weights"]
+    if w.dtype != torch.float32:
+        raise WeightFormatError(f"{path}: weights are {str(w.dtype).replace('torch.', '')}, "
+                                f"expected float32 (convert the file, e.g. with "
+                                f"weightmem.io.save_weightset, which writes float32)")
+    if w.dim() != 2 or w.shape[0] == 0:
+        raise WeightFormatError(f"{path}: weights must be a [N, D] matrix with N ≥ 1 models, "
+                                f"got shape {list(w.shape)}")
+    layout, rows, prov, arch = _parse_meta(path, meta)
     extra = {k[len("extra."):]: t for k, t in tensors.items() if k.startswith("extra.")}
     try:
-        ws = WeightSet(tensors["weights"], layout, arch, rows, prov, extra)
+        ws = WeightSet(w, layout, arch, rows, prov, extra)
     except WeightFormatError as e:
         raise WeightFormatError(f"{path}: {e}") from e
+    try:
+        implied = arch_layout(arch)
+    except ValueError as e:
+        raise WeightFormatError(f"{path}: unknown architecture '{arch}' ({e})") from e
+    if implied != ws.layout:
+        raise WeightFormatError(f"{path}: the layout does not match architecture '{arch}' "
+                                f"({layout_size(ws.layout)} values in "
+                                f"{[n for n, _ in ws.layout][:6]}, the architecture has "
+                                f"{layout_size(implied)} in {[n for n, _ in implied][:6]})")
     if expect_arch is not None and arch != expect_arch:
         raise WeightFormatError(f"{path}: architecture is '{arch}', expected '{expect_arch}'")
     if expect_dim is not None and ws.dim != expect_dim:
