@@ -7,6 +7,17 @@ from weightmem.config import validate as _validate  # noqa: E402
 from weightmem import factors as _factors  # noqa: E402
 
 _validate(config, Path(workflow.basedir) / "config" / "schema.yaml")
+from weightmem import locks as _locks  # noqa: E402
+from weightmem.config import check_machine as _check_machine  # noqa: E402
+
+if workflow.is_main_process:  # a killed run's locks, only if no snakemake works here any more
+    _locks.clear_stale_locks(Path.cwd(), log=lambda m: print(m, file=sys.stderr))
+
+
+onstart:  # a real local run (not -n, not cluster submission): the config against this machine
+    _locks.record_run(Path.cwd())
+    if workflow.local_exec:
+        _check_machine(config)
 
 R = config["results"]
 FIGURES = ["heatmap", "min_distance_to_training", "decision_boundary", "performance_vs_novelty"]
