@@ -19,6 +19,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -162,10 +163,54 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.is_file():  # mkstemp makes 0600; a finished output is readable as umask says
+            os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _umask() -> int:
+    """This process's umask, read without changing it where /proc tells (thread-safe)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _save_sorted(tensors: dict[str, torch.Tensor], path: Path,
+                 metadata: dict[str, str] | None) -> None:
+    """safetensors ``save_file`` with the header's keys sorted: the library writes metadata in
+    hash-map order, which differs between processes, so equal weight sets would not be equal
+    files. The header is re-serialised (tensor offsets are relative to the data, so they hold)."""
+    save_file(tensors, str(path), metadata=metadata)
+    with open(path, "r+b") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+        if "__metadata__" in header:
+            header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+        blob = json.dumps(header, sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False).encode()
+        blob += b" " * (-len(blob) % 8)
+        if len(blob) == n:
+            f.seek(8)
+            f.write(blob)
+            return
+    moved = path.with_name(path.name + ".unsorted")  # another length: copy the data behind it
+    os.replace(path, moved)
+    try:
+        with open(moved, "rb") as src, open(path, "wb") as dst:
+            src.seek(8 + n)
+            dst.write(len(blob).to_bytes(8, "little") + blob)
+            shutil.copyfileobj(src, dst, 1 << 24)
+    finally:
+        moved.unlink()
 
 
 def package_versions() -> dict[str, str]:
@@ -214,7 +259,7 @@ def save_weightset(ws: WeightSet, path: str | os.PathLike) -> None:
         "weightmem.provenance": json.dumps(ws.provenance, default=str),
     }
     with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=meta)
+        _save_sorted(tensors, tmp, meta)
 
 
 def arch_layout(arch: str) -> Layout:
@@ -321,8 +366,8 @@ def load_weightset(path: str | os.PathLike, expect_arch: str | None = None,
 def save_tensors(tensors: dict[str, torch.Tensor], path: str | os.PathLike,
                  metadata: dict[str, str] | None = None) -> None:
     with atomic_path(path) as tmp:
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp),
-                  metadata=metadata)
+        _save_sorted({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp,
+                     metadata)
 
 
 def load_tensors(path: str | os.PathLike, required: Sequence[str] = ()) -> dict[str, torch.Tensor]:
