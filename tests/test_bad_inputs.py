@@ -320,3 +320,50 @@ def test_the_undamaged_file_loads(tmp_path):
     path = tmp_path / "w.safetensors"
     ws = _good(path)
     assert torch.equal(load_weightset(path).weights, ws.weights)
+
+
+# ------------------------------------------------------------------ diverged models downstream
+def _diverged_set(n=6, bad=(2,)):
+    from weightmem.io import WeightSet
+    from weightmem.nets.mlp import MLPArch
+
+    arch = MLPArch(6, 4, 3)
+    w = arch.init(torch.Generator().manual_seed(1), n)
+    for i in bad:
+        w[i, 0] = math.nan
+    return WeightSet(w, arch.layout, arch.tag, {"run": list(range(n))})
+
+
+def test_diverged_rows_have_empty_neighbour_columns(tmp_path):
+    import pandas as pd
+
+    from weightmem.evaluate import table
+    from weightmem.io import write_csv
+
+    ws = _diverged_set()
+    g = torch.Generator().manual_seed(0)
+    beh = {"accuracy": torch.rand(6, generator=g), "masks": torch.rand(6, 50, generator=g) > 0.5,
+           "diverged": ~ws.finite_rows()}
+    for distance in ("plain", "aligned"):
+        write_csv(table("training", ws, beh, ws, beh, distance, is_training=True),
+                  tmp_path / "t.csv")
+        df = pd.read_csv(tmp_path / "t.csv")
+        assert df.loc[2, "diverged"] and not math.isfinite(df.loc[2, "min_l2"])
+        assert pd.isna(df.loc[2, "nearest_by_l2"]) and pd.isna(df.loc[2, "nearest_by_similarity"])
+        others = df.drop(index=2)
+        assert others.nearest_by_l2.notna().all() and (others.nearest_by_l2 != 2).all()
+        assert (others.nearest_by_l2 != others.model).all()  # self still excluded
+
+
+def test_noise_baseline_and_generator_data_leave_diverged_models_out():
+    from weightmem import baselines
+
+    ws = _diverged_set(bad=(1, 4))
+    noisy = baselines.noise(ws, 0.1, None, seed=0)
+    assert noisy.rows["source_index"] == [0, 2, 3, 5] and bool(noisy.finite_rows().all())
+    kept = ws.finite_runs()
+    assert kept.rows["run"] == [0, 2, 3, 5]
+    clean = _diverged_set(bad=())
+    assert clean.finite_runs() is clean
+    assert baselines.noise(clean, 0.1, 3, seed=0).rows["source_index"] == \
+        baselines.noise(clean, 0.2, 3, seed=0).rows["source_index"]

@@ -87,6 +87,12 @@ class WeightSet:
         """Boolean [N]: rows with no NaN/inf (diverged models are flagged, not dropped)."""
         return torch.isfinite(self.weights).all(dim=1)
 
+    def finite_runs(self, key: str = "run") -> "WeightSet":
+        """Only the rows of runs (``rows[key]``) none of whose rows diverged (NaN/inf)."""
+        ok = self.finite_rows().tolist()
+        bad = {r for r, fine in zip(self.rows[key], ok) if not fine}
+        return self.subset([i for i, r in enumerate(self.rows[key]) if r not in bad]) if bad else self
+
     # ------------------------------------------------------------------ views
     def __len__(self) -> int:
         return self.weights.shape[0]
