@@ -367,3 +367,19 @@ def test_noise_baseline_and_generator_data_leave_diverged_models_out():
     assert clean.finite_runs() is clean
     assert baselines.noise(clean, 0.1, 3, seed=0).rows["source_index"] == \
         baselines.noise(clean, 0.2, 3, seed=0).rows["source_index"]
+
+
+def test_non_finite_row_values_come_back_as_floats(tmp_path):
+    """A diverged run's losses are NaN; JSON stores them as strings, the loader gives floats."""
+    from weightmem.io import load_weightset, save_weightset
+
+    path = tmp_path / "w.safetensors"
+    ws = _good(path)
+    ws.rows.update(loss=[0.5, math.nan, math.inf, -math.inf, 1], role=["nan", "a", "b", "c", "d"],
+                   all_nan=[math.nan] * 5)
+    save_weightset(ws, path)
+    rows = load_weightset(path).rows
+    assert rows["loss"][0] == 0.5 and math.isnan(rows["loss"][1]) and rows["loss"][2:4] == [
+        math.inf, -math.inf] and rows["loss"][4] == 1
+    assert all(math.isnan(x) for x in rows["all_nan"])
+    assert rows["role"] == ["nan", "a", "b", "c", "d"]  # a column of words stays words

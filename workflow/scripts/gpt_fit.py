@@ -8,6 +8,8 @@ from weightmem.runtime import script
 
 ctx = script(snakemake, "gpt.fit")  # noqa: F821
 zoo = load_weightset(snakemake.input.zoo).finite_runs()  # noqa: F821  (diverged runs left out)
+if "train" not in zoo.rows["split"]:
+    raise ValueError("every training run of the zoo diverged (NaN/inf weights): lower gpt.zoo.lr")
 scale = load_weightset(snakemake.input.training).provenance["normalisation_scale"]  # noqa: F821
 cfg = config_to_dict(config_from_dict(dict(snakemake.params.generator)))  # noqa: F821
 model, rows = gpt.fit(zoo, scale, cfg, ctx.seed, ctx.device, log=ctx.log)

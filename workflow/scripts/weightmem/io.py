@@ -311,7 +311,21 @@ def _parse_meta(path: Path, meta: dict) -> tuple[Layout, dict, dict, str]:
                                 f"name to a list)")
     if not isinstance(prov, dict):
         raise WeightFormatError(f"{path}: corrupt weightmem metadata (provenance must be a dict)")
-    return normalise_layout(layout_raw), rows, prov, arch
+    return normalise_layout(layout_raw), {k: _numbers_back(c) for k, c in rows.items()}, prov, arch
+
+
+_NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def _numbers_back(col: list) -> list:
+    """Undo :func:`_jsonable` for numeric columns: a non-finite float is stored as the string
+    'nan'/'inf'/'-inf' (JSON has no NaN); in a column of numbers it is read back as the float."""
+    strings = [x for x in col if isinstance(x, str)]
+    if not strings or not set(strings) <= set(_NON_FINITE):
+        return col
+    if not all(isinstance(x, (int, float, str)) and not isinstance(x, bool) for x in col):
+        return col
+    return [_NON_FINITE[x] if isinstance(x, str) else x for x in col]
 
 
 def load_weightset(path: str | os.PathLike, expect_arch: str | None = None,
