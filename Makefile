@@ -1,4 +1,5 @@
-# Two commands: `make run` (whole embedded-default DAG) and `make test`.
+# Two commands: `make run` (whole embedded-default DAG; after a kill, the same command resumes:
+# profiles/default + weightmem.locks) and `make test`.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

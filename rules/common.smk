@@ -9,10 +9,21 @@ from weightmem import methods as _methods  # noqa: E402
 from weightmem.seeds import seed_for as _seed_for  # noqa: E402
 
 from snakemake.utils import validate  # noqa: E402
+from weightmem import locks as _locks  # noqa: E402
+from weightmem.config import check_machine as _check_machine  # noqa: E402
 
 _SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
 _validate(config, _SCHEMA)  # messages naming the key, cross-field rules, researchers' sections
 validate(config, str(_SCHEMA))  # Snakemake's own check (defaults are already filled in)
+
+if workflow.is_main_process:  # a killed run's locks, only if no snakemake works here any more
+    _locks.clear_stale_locks(Path.cwd(), log=lambda m: print(m, file=sys.stderr))
+
+
+onstart:  # a real local run (not -n, not cluster submission): the config against this machine
+    _locks.record_run(Path.cwd())
+    if workflow.local_exec:
+        _check_machine(config)
 
 R = config["results"]
 # the declaration (weightmem.methods.Method) of every method with a config section: its rules can

@@ -4,7 +4,7 @@ from weightmem.io import load_weightset, save_weightset
 from weightmem.runtime import script
 
 ctx = script(snakemake, "baseline.noise")  # noqa: F821
-src = load_weightset(snakemake.input.source, require_finite=True)  # noqa: F821
+src = load_weightset(snakemake.input.source)  # noqa: F821  (diverged rows are not drawn)
 p = snakemake.params.noise  # noqa: F821
 # G.pt's amplitudes are in normalised units: raw std = amp / normalisation factor (docs/gpt.md §4)
 scale = 1.0 / src.provenance["normalisation_scale"] if p["units"] == "normalised" else 1.0

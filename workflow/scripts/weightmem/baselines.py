@@ -24,7 +24,8 @@ def noise(source: WeightSet, std: float, count: int | None, seed: int, scale: fl
     """``count`` source rows (all if None or more than there are; the same rows for every std
     when called with the same seed) + N(0, (std·scale)²) per coordinate."""
     g = torch.Generator().manual_seed(seed)
-    idx = _pick(len(source), count, g)
+    usable = source.finite_rows().nonzero().flatten()  # diverged models are not perturbed
+    idx = usable[_pick(len(usable), count, g)]
     base = source.weights[idx]
     # a separate stream per amplitude keeps the chosen rows identical across amplitudes
     gn = torch.Generator().manual_seed(seed + 1 + int(round(std * 1e6)))

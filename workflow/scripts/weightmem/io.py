@@ -19,6 +19,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -85,6 +86,12 @@ class WeightSet:
     def finite_rows(self) -> torch.Tensor:
         """Boolean [N]: rows with no NaN/inf (diverged models are flagged, not dropped)."""
         return torch.isfinite(self.weights).all(dim=1)
+
+    def finite_runs(self, key: str = "run") -> "WeightSet":
+        """Only the rows of runs (``rows[key]``) none of whose rows diverged (NaN/inf)."""
+        ok = self.finite_rows().tolist()
+        bad = {r for r, fine in zip(self.rows[key], ok) if not fine}
+        return self.subset([i for i, r in enumerate(self.rows[key]) if r not in bad]) if bad else self
 
     # ------------------------------------------------------------------ views
     def __len__(self) -> int:
@@ -162,10 +169,54 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.is_file():  # mkstemp makes 0600; a finished output is readable as umask says
+            os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _umask() -> int:
+    """This process's umask, read without changing it where /proc tells (thread-safe)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _save_sorted(tensors: dict[str, torch.Tensor], path: Path,
+                 metadata: dict[str, str] | None) -> None:
+    """safetensors ``save_file`` with the header's keys sorted: the library writes metadata in
+    hash-map order, which differs between processes, so equal weight sets would not be equal
+    files. The header is re-serialised (tensor offsets are relative to the data, so they hold)."""
+    save_file(tensors, str(path), metadata=metadata)
+    with open(path, "r+b") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+        if "__metadata__" in header:
+            header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+        blob = json.dumps(header, sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False).encode()
+        blob += b" " * (-len(blob) % 8)
+        if len(blob) == n:
+            f.seek(8)
+            f.write(blob)
+            return
+    moved = path.with_name(path.name + ".unsorted")  # another length: copy the data behind it
+    os.replace(path, moved)
+    try:
+        with open(moved, "rb") as src, open(path, "wb") as dst:
+            src.seek(8 + n)
+            dst.write(len(blob).to_bytes(8, "little") + blob)
+            shutil.copyfileobj(src, dst, 1 << 24)
+    finally:
+        moved.unlink()
 
 
 def package_versions() -> dict[str, str]:
@@ -214,15 +265,79 @@ def save_weightset(ws: WeightSet, path: str | os.PathLike) -> None:
         "weightmem.provenance": json.dumps(ws.provenance, default=str),
     }
     with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=meta)
+        _save_sorted(tensors, tmp, meta)
+
+
+def arch_layout(arch: str) -> Layout:
+    """The layout an architecture tag implies (``mlp:64-10-10``, ``cnn:…``, ``field:…``,
+    ``resnet18-lastbn:…``); ValueError for an unknown or malformed tag."""
+    family, _, spec = arch.partition(":")
+    if family == "resnet18-lastbn":  # P-diff's generated BN vector (not a runnable net by itself)
+        import re
+
+        from .nets.resnet import ResNetConfig
+
+        m = re.fullmatch(r"w(\d+)-c(\d+)-(imagenet|cifar)", spec)
+        if not m:
+            raise ValueError(f"bad ResNet-18 BN tag '{arch}' (expected e.g. "
+                             f"resnet18-lastbn:w64-c100-imagenet)")
+        return normalise_layout(ResNetConfig(n_classes=int(m.group(2)), width=int(m.group(1)),
+                                             stem=m.group(3)).layout)
+    from . import nets
+    from .nets import field  # noqa: F401  (registers the 'field' family)
+
+    return normalise_layout(nets.get(arch).layout)
+
+
+def _parse_meta(path: Path, meta: dict) -> tuple[Layout, dict, dict, str]:
+    """Layout, rows, provenance and arch from the header, each checked for its shape."""
+    try:
+        layout_raw = json.loads(meta["weightmem.layout"])
+        rows = json.loads(meta["weightmem.rows"])
+        prov = json.loads(meta["weightmem.provenance"])
+        arch = meta["weightmem.arch"]
+    except KeyError as e:
+        raise WeightFormatError(f"{path}: corrupt weightmem metadata (no {e} entry)") from e
+    except (json.JSONDecodeError, TypeError, ValueError) as e:
+        raise WeightFormatError(f"{path}: corrupt weightmem metadata ({e})") from e
+    if not (isinstance(layout_raw, list) and all(
+            isinstance(e, list) and len(e) == 2 and isinstance(e[0], str)
+            and isinstance(e[1], list) and all(isinstance(s, int) and s >= 0 for s in e[1])
+            for e in layout_raw)):
+        raise WeightFormatError(f"{path}: corrupt weightmem metadata (layout must be a list of "
+                                f"[name, [non-negative sizes]] pairs)")
+    if not isinstance(rows, dict) or not all(isinstance(c, list) for c in rows.values()):
+        raise WeightFormatError(f"{path}: corrupt weightmem metadata (rows must map each column "
+                                f"name to a list)")
+    if not isinstance(prov, dict):
+        raise WeightFormatError(f"{path}: corrupt weightmem metadata (provenance must be a dict)")
+    return normalise_layout(layout_raw), {k: _numbers_back(c) for k, c in rows.items()}, prov, arch
+
+
+_NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def _numbers_back(col: list) -> list:
+    """Undo :func:`_jsonable` for numeric columns: a non-finite float is stored as the string
+    'nan'/'inf'/'-inf' (JSON has no NaN); in a column of numbers it is read back as the float."""
+    strings = [x for x in col if isinstance(x, str)]
+    if not strings or not set(strings) <= set(_NON_FINITE):
+        return col
+    if not all(isinstance(x, (int, float, str)) and not isinstance(x, bool) for x in col):
+        return col
+    return [_NON_FINITE[x] if isinstance(x, str) else x for x in col]
 
 
 def load_weightset(path: str | os.PathLike, expect_arch: str | None = None,
                    expect_dim: int | None = None, require_finite: bool = False) -> WeightSet:
-    """Load and check a weight file; every problem names the file."""
+    """Load and check a weight file; every problem names the file. Refused: anything that is not
+    a weightmem safetensors file, weights that are not a float32 [N ≥ 1, D] matrix, a layout that
+    does not add up to D, an unknown ``arch`` or one whose layout differs from the file's."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise WeightFormatError(f"{path}: weight file does not exist")
+    if not path.is_file():
+        raise WeightFormatError(f"{path}: not a regular file")
     try:
         from safetensors import safe_open
 
@@ -234,18 +349,29 @@ def load_weightset(path: str | os.PathLike, expect_arch: str | None = None,
     if meta.get("weightmem.format") != FORMAT_VERSION or "weights" not in tensors:
         raise WeightFormatError(f"{path}: not a weightmem weight set (missing format tag or "
                                 f"'weights' tensor)")
-    try:
-        layout = [(n, tuple(s)) for n, s in json.loads(meta["weightmem.layout"])]
-        rows = json.loads(meta["weightmem.rows"])
-        prov = json.loads(meta["weightmem.provenance"])
-        arch = meta["weightmem.arch"]
-    except (KeyError, json.JSONDecodeError, TypeError, ValueError) as e:
-        raise WeightFormatError(f"{path}: corrupt weightmem metadata ({e})") from e
+    w = tensors["weights"]
+    if w.dtype != torch.float32:
+        raise WeightFormatError(f"{path}: weights are {str(w.dtype).replace('torch.', '')}, "
+                                f"expected float32 (convert the file, e.g. with "
+                                f"weightmem.io.save_weightset, which writes float32)")
+    if w.dim() != 2 or w.shape[0] == 0:
+        raise WeightFormatError(f"{path}: weights must be a [N, D] matrix with N ≥ 1 models, "
+                                f"got shape {list(w.shape)}")
+    layout, rows, prov, arch = _parse_meta(path, meta)
     extra = {k[len("extra."):]: t for k, t in tensors.items() if k.startswith("extra.")}
     try:
-        ws = WeightSet(tensors["weights"], layout, arch, rows, prov, extra)
+        ws = WeightSet(w, layout, arch, rows, prov, extra)
     except WeightFormatError as e:
         raise WeightFormatError(f"{path}: {e}") from e
+    try:
+        implied = arch_layout(arch)
+    except ValueError as e:
+        raise WeightFormatError(f"{path}: unknown architecture '{arch}' ({e})") from e
+    if implied != ws.layout:
+        raise WeightFormatError(f"{path}: the layout does not match architecture '{arch}' "
+                                f"({layout_size(ws.layout)} values in "
+                                f"{[n for n, _ in ws.layout][:6]}, the architecture has "
+                                f"{layout_size(implied)} in {[n for n, _ in implied][:6]})")
     if expect_arch is not None and arch != expect_arch:
         raise WeightFormatError(f"{path}: architecture is '{arch}', expected '{expect_arch}'")
     if expect_dim is not None and ws.dim != expect_dim:
@@ -260,8 +386,8 @@ def load_weightset(path: str | os.PathLike, expect_arch: str | None = None,
 def save_tensors(tensors: dict[str, torch.Tensor], path: str | os.PathLike,
                  metadata: dict[str, str] | None = None) -> None:
     with atomic_path(path) as tmp:
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp),
-                  metadata=metadata)
+        _save_sorted({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp,
+                     metadata)
 
 
 def load_tensors(path: str | os.PathLike, required: Sequence[str] = ()) -> dict[str, torch.Tensor]:

@@ -68,6 +68,22 @@ def reference_distances(ws: WeightSet, reference: WeightSet, is_training: bool):
     return v.sqrt().numpy(), src_t[i].numpy(), inside.numpy()
 
 
+def blank_missing_neighbours(df: pd.DataFrame) -> pd.DataFrame:
+    """A model without a finite distance (diverged) has no nearest model: its neighbour columns
+    are left empty (nullable integers) instead of naming model 0."""
+    pairs = [("nearest_by_l2", ~np.isfinite(df["min_l2"].to_numpy(dtype=float)))]
+    if "min_l2_reference" in df:
+        pairs.append(("nearest_by_l2_reference",
+                      ~np.isfinite(df["min_l2_reference"].to_numpy(dtype=float))))
+    if "diverged" in df:
+        pairs.append(("nearest_by_similarity", df["diverged"].to_numpy(dtype=bool)))
+    for col, missing in pairs:
+        if col in df:
+            df[col] = pd.array(df[col].to_numpy(), dtype="Int64")
+            df.loc[missing, col] = pd.NA
+    return df
+
+
 def table(name: str, ws: WeightSet, beh: dict, train_ws: WeightSet, train_beh: dict,
           distance: str, is_training: bool, reference: WeightSet | None = None) -> pd.DataFrame:
     """One row per model of ``ws``: accuracy, diverged flag, max similarity to training (and
@@ -92,6 +108,7 @@ def table(name: str, ws: WeightSet, beh: dict, train_ws: WeightSet, train_beh: d
     if reference is not None:
         r_d, r_i, inside = reference_distances(ws, reference, is_training)
         df["min_l2_reference"], df["nearest_by_l2_reference"], df["in_reference"] = r_d, r_i, inside
+    blank_missing_neighbours(df)
     for key, col in ws.rows.items():
         if key not in df and all(isinstance(v, (int, float, str, type(None))) for v in col):
             df[key] = col

@@ -50,8 +50,9 @@ def decision_boundary(gen: WeightSet, train: WeightSet, gen_table: pd.DataFrame,
     grid, extent = pca_grid(imgs, res)
     x = torch.from_numpy(grid)
     x = x.reshape(len(x), -1) if gen.arch.startswith("mlp") else x
-    n_gen = min(n_gen, len(gen))
-    near = gen_table["nearest_by_l2"].to_numpy()[:n_gen]
+    shown = np.flatnonzero(gen_table["nearest_by_l2"].notna().to_numpy())[:n_gen]  # not diverged
+    n_gen = len(shown)
+    near = gen_table["nearest_by_l2"].to_numpy()[shown].astype(np.int64)
 
     def predict(w: torch.Tensor) -> np.ndarray:
         with torch.no_grad():
@@ -60,10 +61,11 @@ def decision_boundary(gen: WeightSet, train: WeightSet, gen_table: pd.DataFrame,
             z = z[..., classes]
         return z.nan_to_num(nan=-np.inf).argmax(-1).reshape(len(w), res, res).numpy()
 
-    g_maps = predict(gen.weights[:n_gen])
+    g_maps = predict(gen.weights[torch.as_tensor(shown)])
     t_maps = predict(train.weights[torch.as_tensor(near)])
     agree = (g_maps == t_maps).mean(axis=(1, 2))
-    captions = [(f"#{g}", f"#{near[g]} (agree {100 * agree[g]:.0f}%)") for g in range(n_gen)]
+    captions = [(f"#{shown[j]}", f"#{near[j]} (agree {100 * agree[j]:.0f}%)")
+                for j in range(n_gen)]
     return plots.decision_boundaries(g_maps, t_maps, extent, title,
                                      n_classes=len(classes) if classes else data.n_classes,
                                      captions=captions), agree

@@ -29,7 +29,7 @@ ORIENTS = ("mean", "negate", "one_minus")  # how a column's mean becomes "higher
 BUILTIN = ("gpt", "hyperrep", "hyperdiffusion", "pdiff")
 
 
-def _nothing(section: dict) -> list[str]:
+def _nothing(*args) -> list:
     return []
 
 
@@ -70,7 +70,10 @@ class Method:
     stages: str | None = None  # module with its hooks (default: the declaring module)
     targets: Callable[[dict], list[str]] = _nothing  # section → more outputs in its folder
     analysis: Callable[[dict], list[str]] = _nothing  # section → results/tables/<name>.csv it adds
-    check: Callable[[dict], list[str]] = _nothing  # section → problems (cross-field config rules)
+    # (config, its name) → problems naming the full key: cross-field rules of its section
+    check: Callable[[dict, str], list[str]] = _nothing
+    # (config, its name) → [(key, bytes, what)]: its largest in-memory arrays (check_machine)
+    memory: Callable[[dict, str], list] = _nothing
     schema: dict | None = None  # JSON schema of its section (researchers' methods; the built-in
     #                             ones are in config/schema.yaml)
 
@@ -99,17 +102,6 @@ class Method:
     def hooks(self):
         """The module holding its stage functions and hooks (imported on demand: torch)."""
         return importlib.import_module(self.stages) if self.stages else _MODULES[self.name]
-
-
-def shards_and_heads(shards: int, runs: int, width_key: str, gen: dict) -> list[str]:
-    """Two cross-field rules several methods share: shards ≤ runs, width divisible by heads."""
-    out = []
-    if shards > runs:
-        out.append("zoo.shards: more shards than runs")
-    if gen[width_key] % gen["heads"]:
-        out.append(f"generator.{width_key}: {gen[width_key]} is not divisible by heads "
-                   f"{gen['heads']}")
-    return out
 
 
 _MODULES: dict = {}

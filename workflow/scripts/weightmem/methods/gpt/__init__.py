@@ -1,23 +1,64 @@
 """G.pt (Peebles et al. 2022): a loss-conditioned diffusion transformer over checkpoints of
 MLPs, prompted with held-out random inits (docs/gpt.md). Stages: ``stages``; network:
 ``generator``; rules: rules/gpt.smk."""
-from weightmem.methods import Column, Method, shards_and_heads
+from weightmem import config as C
+from weightmem.methods import Column, Method
 
 
-def check(section: dict) -> list[str]:
-    """Cross-field rules of its config section (weightmem.config runs them)."""
+def check(config: dict, name: str) -> list[str]:
+    """Cross-field rules of its section (weightmem.config runs them before any job)."""
+    gpt = config[name]
     problems = []
-    z, s, g = section["zoo"], section["sampling"], section["generator"]
+    z, s, g = gpt["zoo"], gpt["sampling"], gpt["generator"]
+    data = C.facts(config, "gpt")
     if s["n_samples"] > z["runs_heldout"]:
-        problems.append(f"sampling.n_samples: {s['n_samples']} prompts need as many held-out runs, "
-                        f"but zoo.runs_heldout is {z['runs_heldout']}")
-    problems += shards_and_heads(z["shards"], z["runs_train"] + z["runs_heldout"], "width", g)
-    for name, over in section.get("modeling_factors", {}).items():
+        problems.append(f"gpt.sampling.n_samples: {s['n_samples']} prompts need as many "
+                        f"held-out runs, but gpt.zoo.runs_heldout is {z['runs_heldout']}")
+    problems += C.shards_and_heads("gpt", z["shards"], z["runs_train"] + z["runs_heldout"],
+                                  "width", g)
+    problems += C.batch_fits("gpt.zoo.batch_size", z["batch_size"], data)
+    iters = z["epochs"] * (data["n_train"] // z["batch_size"])
+    if z["batch_size"] <= data["n_train"] and z["checkpoints_per_run"] > iters + 1:
+        problems.append(f"gpt.zoo.checkpoints_per_run: {z['checkpoints_per_run']} checkpoints "
+                        f"(init, random iterations, final) do not fit the {iters} iterations of "
+                        f"a run (gpt.zoo.epochs × {data['n_train']} training images // "
+                        f"batch_size); at most {iters + 1}")
+    if g["chunk_size"] > g["width"]:
+        problems.append(f"gpt.generator.chunk_size: {g['chunk_size']} is wider than "
+                        f"gpt.generator.width {g['width']} (a token must carry its whole chunk)")
+    warm = g["warmup_steps"]
+    if warm >= g["steps"]:
+        problems.append(f"gpt.generator.warmup_steps: {warm} is not below gpt.generator.steps "
+                        f"{g['steps']} (the learning rate would never reach its peak)")
+    for name, over in gpt.get("modeling_factors", {}).items():
         v = {**g, **over}
+        if "steps_fraction" in over:
+            v["steps"] = max(1, round(g["steps"] * over["steps_fraction"]))
+        key = f"gpt.modeling_factors.{name}"
         if v["width"] % v["heads"]:
-            problems.append(f"modeling_factors.{name}: width {v['width']} is not divisible by "
-                            f"heads {v['heads']}")
+            problems.append(f"{key}: width {v['width']} is not divisible by heads {v['heads']}")
+        if g["chunk_size"] > v["width"]:
+            problems.append(f"{key}: width {v['width']} is narrower than gpt.generator.chunk_size "
+                            f"{g['chunk_size']}")
+        if "warmup_steps" in over or "steps" in over or "steps_fraction" in over:
+            w = v["warmup_steps"]
+            if w >= v["steps"]:
+                problems.append(f"{key}: warmup_steps {w} is not below its {v['steps']} steps")
+    problems += C.sample_steps_fit("gpt", gpt)
     return problems
+
+
+def memory(config: dict, name: str) -> list[tuple[str, float, str]]:
+    """Its largest in-memory arrays (weightmem.config.check_machine)."""
+    gpt = config[name]
+    d = C.facts(config, name)
+    h = gpt["zoo"]["hidden"]
+    D = (d["pixels"] + 1) * h + (h + 1) * d["classes"]
+    runs = gpt["zoo"]["runs_train"] + gpt["zoo"]["runs_heldout"]
+    return [("gpt.zoo.runs_train", 2 * runs * gpt["zoo"]["checkpoints_per_run"] * D * 4,
+             f"the merged zoo (runs × checkpoints_per_run × {D} weights, float32, twice "
+             f"while merging)"),
+            C.grid_bytes("gpt", gpt["figures"]["grid_resolution"], d["pixels"])]
 
 
 METHOD = Method(
@@ -32,4 +73,5 @@ METHOD = Method(
     rules="rules/gpt.smk",
     stages="weightmem.methods.gpt.stages",
     check=check,
+    memory=memory,
 )

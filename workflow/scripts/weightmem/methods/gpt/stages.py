@@ -68,7 +68,12 @@ def training_set(zoo: WeightSet, target_std: float) -> WeightSet:
     """The study's "training" set: the final checkpoint of every training run; carries the
     ×(0.538/std) normalisation factor of the training split in its provenance (docs/gpt.md §1.6)."""
     W, _, runs = runs_tensor(zoo, "train")
-    scale = G.normalisation_scale(W.reshape(-1, W.shape[-1]), target_std)
+    flat = W.reshape(-1, W.shape[-1])
+    flat = flat[torch.isfinite(flat).all(1)]  # diverged runs are kept (flagged), not measured
+    if not len(flat):
+        raise ValueError("every training run of the zoo diverged (NaN/inf weights): lower "
+                         "gpt.zoo.lr")
+    scale = G.normalisation_scale(flat, target_std)
     return WeightSet(W[:, -1].clone(), zoo.layout, zoo.arch,
                      {"run": runs, "step": [int(max(zoo.rows["step"]))] * len(runs),
                       "role": ["training"] * len(runs)},

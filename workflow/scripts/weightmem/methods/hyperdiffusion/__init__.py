@@ -1,26 +1,39 @@
 """HyperDiffusion (Erkoç et al. 2023): a diffusion transformer over neural occupancy fields of
 airplanes, evaluated as meshes → point clouds → Chamfer distances (docs/hyperdiffusion.md).
 Rules: rules/hyperdiffusion.smk."""
+from weightmem import config as C
 from weightmem.methods import Column, Method
 
 
-def check(section: dict) -> list[str]:
-    """Cross-field rules of its config section (weightmem.config runs them)."""
+def check(config: dict, name: str) -> list[str]:
+    """Cross-field rules of its section (weightmem.config runs them before any job)."""
+    hd = config[name]
     problems = []
-    sh = section["shapes"]
+    sh = hd["shapes"]
     if sh["source"] == "airplanes" and "count" not in sh:
-        problems.append("shapes.count: needed when source is 'airplanes'")
+        problems.append("hyperdiffusion.shapes.count: needed when source is 'airplanes'")
     if sh["source"] == "directory" and "root" not in sh:
-        problems.append("shapes.root: needed when source is 'directory'")
+        problems.append("hyperdiffusion.shapes.root: needed when source is 'directory'")
     if sh["val_fraction"] + sh["test_fraction"] >= 1:
-        problems.append("shapes: val_fraction + test_fraction leave no training shapes")
-    g = section["generator"]
+        problems.append("hyperdiffusion.shapes: val_fraction + test_fraction leave no training shapes")
+    g = hd["generator"]
     if g["width"] % g["heads"]:
-        problems.append(f"generator.width: {g['width']} is not divisible by heads {g['heads']}")
-    occ = section["occupancy"]
-    if section["field"]["batch_points"] > occ["near_points"] + occ["uniform_points"]:
-        problems.append("field.batch_points: more than the supervision points per shape")
+        problems.append(f"hyperdiffusion.generator.width: {g['width']} is not divisible by heads "
+                        f"{g['heads']}")
+    occ = hd["occupancy"]
+    points = occ["near_points"] + occ["uniform_points"]
+    if hd["field"]["batch_points"] > points:
+        problems.append(f"hyperdiffusion.field.batch_points: {hd['field']['batch_points']} is more "
+                        f"than the {points} supervision points per shape")
+    problems += C.sample_steps_fit("hyperdiffusion", hd)
     return problems
+
+
+def memory(config: dict, name: str) -> list[tuple[str, float, str]]:
+    """Its largest in-memory arrays (weightmem.config.check_machine)."""
+    r = config[name]["evaluation"]["resolution"]
+    return [("hyperdiffusion.evaluation.resolution", r ** 3 * 40,
+             f"the meshing grid ({r}³ points: coordinates, and logits of 4 fields)")]
 
 
 METHOD = Method(
@@ -38,4 +51,5 @@ METHOD = Method(
     stages="weightmem.methods.hyperdiffusion.stages",
     targets=lambda section: ["tables/summary.csv"],
     check=check,
+    memory=memory,
 )

@@ -1,21 +1,42 @@
 """P-diff (Wang et al. 2024): a parameter autoencoder + latent DDPM over 300 consecutive
 checkpoints of a ResNet-18's last BatchNorm layers; behaviour = the vector inside the frozen base
 network (docs/pdiff.md). Rules: rules/pdiff.smk."""
+from weightmem import config as C
 from weightmem.methods import Column, Method
 
 
-def check(section: dict) -> list[str]:
-    """Cross-field rules of its config section (weightmem.config runs them)."""
+def check(config: dict, name: str) -> list[str]:
+    """Cross-field rules of its section (weightmem.config runs them before any job)."""
+    pd = config[name]
     problems = []
-    b = section["base"]
+    b = pd["base"]
+    data = C.facts(config, "pdiff")
     if b["image_size"] > b["resize"]:
-        problems.append(f"base.image_size: centre crop {b['image_size']} is larger than resize "
-                        f"{b['resize']}")
+        problems.append(f"pdiff.base.image_size: centre crop {b['image_size']} is larger than "
+                        f"resize {b['resize']}")
     if b["crop_scale"][0] > b["crop_scale"][1]:
-        problems.append("base.crop_scale: lower bound above upper bound")
-    if section["baselines"]["average_k"] > section["collect"]["checkpoints"]:
-        problems.append("baselines.average_k: more than there are checkpoints")
+        problems.append("pdiff.base.crop_scale: lower bound above upper bound")
+    if pd["baselines"]["average_k"] > pd["collect"]["checkpoints"]:
+        problems.append(f"pdiff.baselines.average_k: {pd['baselines']['average_k']} is more than "
+                        f"the {pd['collect']['checkpoints']} checkpoints")
+    problems += C.batch_fits("pdiff.base.batch_size", b["batch_size"], data)
+    problems += C.batch_fits("pdiff.collect.batch_size", pd["collect"]["batch_size"], data)
+    k = pd["figures"]["boundary_classes"]
+    if k > data["classes"]:
+        problems.append(f"pdiff.figures.boundary_classes: {k} is more than the "
+                        f"{data['classes']} classes of data.{data['name']}")
+    problems += C.sample_steps_fit("pdiff", pd)
     return problems
+
+
+def memory(config: dict, name: str) -> list[tuple[str, float, str]]:
+    """Its largest in-memory arrays (weightmem.config.check_machine)."""
+    pd = config[name]
+    d = C.facts(config, name)
+    res, side = pd["figures"]["grid_resolution"], pd["base"]["image_size"]
+    key, raw, _ = C.grid_bytes("pdiff", res, d["pixels"])
+    return [(key, raw + res * res * d["channels"] * side * side * 4,
+             f"the decision-boundary grid ({res}² images, also resized to {side}×{side})")]
 
 
 METHOD = Method(
@@ -33,4 +54,5 @@ METHOD = Method(
     rules="rules/pdiff.smk",
     stages="weightmem.methods.pdiff.stages",
     check=check,
+    memory=memory,
 )
