@@ -15,6 +15,12 @@ configfile: "config/config.yaml"
 include: "rules/common.smk"
 
 
+onstart:  # a real local run (not -n, not cluster submission): the config against this machine
+    _locks.record_run(Path.cwd())
+    if workflow.local_exec:
+        _check_machine(config)
+
+
 wildcard_constraints:
     method="|".join(METHODS),
     set=r"[A-Za-z0-9_.\-]+",

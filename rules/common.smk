@@ -20,14 +20,9 @@ if workflow.is_main_process:  # a killed run's locks, only if no snakemake works
     _locks.clear_stale_locks(Path.cwd(), log=lambda m: print(m, file=sys.stderr))
 
 
-onstart:  # a real local run (not -n, not cluster submission): the config against this machine
-    _locks.record_run(Path.cwd())
-    if workflow.local_exec:
-        _check_machine(config)
-
 R = config["results"]
 # the declaration (weightmem.methods.Method) of every method with a config section: its rules can
-# be targeted; `rule all` builds those listed in `methods:` (LISTED)
+# be targeted; the default target builds those listed in `methods` (LISTED)
 LISTED = config["methods"]
 METHODS = {m: _methods.get(m, config) for m in _methods.configured(config)}
 

@@ -2,25 +2,10 @@
 # diffusion transformer → DDIM samples. Meshing, point clouds, Chamfer tables and the figures are
 # the shared rules (its declaration: behaviour kind "field").
 HD = f"{R}/hyperdiffusion"
-
-
-def hd_cfg():
-    return config["hyperdiffusion"]
-
-
-def hd_mesh_dir():
-    """The generated airplanes (embedded) or the user's mesh directory (e.g. ShapeNet 02691156)."""
-    s = hd_cfg()["shapes"]
-    return f"{HD}/shapes/meshes" if s["source"] == "airplanes" else s.get("root", "")
-
-
-def hd_shards():
-    return range(hd_cfg()["occupancy"]["shards"])
-
-
-def hd_eval_sets():
-    """Weight sets that get meshed and scored: generated and the noise baselines."""
-    return ["generated"] + noise_sets("hyperdiffusion")
+HD_SHAPES = config["hyperdiffusion"]["shapes"]
+# the generated airplanes (embedded) or the user's mesh directory (e.g. ShapeNet 02691156)
+HD_MESHES = f"{HD}/shapes/meshes" if HD_SHAPES["source"] == "airplanes" else HD_SHAPES.get("root", "")
+HD_SETS = ["training", "generated", *noise_sets("hyperdiffusion")]  # meshed and scored
 
 
 rule hd_airplanes:
@@ -28,7 +13,7 @@ rule hd_airplanes:
         directory(f"{HD}/shapes/meshes"),
     params:
         seed=seed("hyperdiffusion.shapes"),
-        shapes=lambda w: hd_cfg()["shapes"],
+        shapes=lambda w: config["hyperdiffusion"]["shapes"],
     log:
         logs("hyperdiffusion/shapes/airplanes"),
     benchmark:
@@ -46,13 +31,13 @@ rule hd_split:
     input:
         # a user's directory that is missing is reported by the script (README: how to get it),
         # so that the paper config still dry-runs on a machine without ShapeNet
-        meshes=lambda w: hd_mesh_dir() if Path(hd_mesh_dir()).exists() or hd_cfg()["shapes"]["source"] == "airplanes" else [],
+        meshes=lambda w: HD_MESHES if Path(HD_MESHES).exists() or HD_SHAPES["source"] == "airplanes" else [],
     output:
         f"{HD}/shapes/split.csv",
     params:
         seed=seed("hyperdiffusion.split"),
-        shapes=lambda w: hd_cfg()["shapes"],
-        meshes=lambda w: hd_mesh_dir(),
+        shapes=lambda w: config["hyperdiffusion"]["shapes"],
+        meshes=lambda w: HD_MESHES,
     log:
         logs("hyperdiffusion/shapes/split"),
     benchmark:
@@ -73,7 +58,7 @@ rule hd_occupancy:
         f"{HD}/occupancy/shard{{shard}}.safetensors",
     params:
         seed=seed("hyperdiffusion.occupancy"),
-        occupancy=lambda w: hd_cfg()["occupancy"],
+        occupancy=lambda w: config["hyperdiffusion"]["occupancy"],
         cache=f"{HD}/occupancy/cache",
     log:
         logs("hyperdiffusion/occupancy/shard{shard}"),
@@ -97,7 +82,7 @@ rule hd_field_init:
         f"{HD}/zoo/init.safetensors",
     params:
         seed=seed("hyperdiffusion.field_init"),
-        field=lambda w: hd_cfg()["field"],
+        field=lambda w: config["hyperdiffusion"]["field"],
     log:
         logs("hyperdiffusion/zoo/init"),
     benchmark:
@@ -121,7 +106,7 @@ rule hd_fields:
         f"{HD}/zoo/shard{{shard}}.safetensors",
     params:
         seed=seed("hyperdiffusion.fields"),
-        field=lambda w: hd_cfg()["field"],
+        field=lambda w: config["hyperdiffusion"]["field"],
     log:
         logs("hyperdiffusion/zoo/shard{shard}"),
     benchmark:
@@ -138,7 +123,7 @@ rule hd_fields:
 
 rule hd_training_set:
     input:
-        lambda w: expand(f"{HD}/zoo/shard{{shard}}.safetensors", shard=hd_shards()),
+        lambda w: expand(f"{HD}/zoo/shard{{shard}}.safetensors", shard=range(config["hyperdiffusion"]["occupancy"]["shards"])),
     output:
         f"{HD}/weights/training.safetensors",
     log:
@@ -186,7 +171,7 @@ rule hd_sample:
         f"{HD}/weights/generated.safetensors",
     params:
         seed=seed("hyperdiffusion.sample"),
-        sampling=lambda w: hd_cfg()["sampling"],
+        sampling=lambda w: config["hyperdiffusion"]["sampling"],
     log:
         logs("hyperdiffusion/sample"),
     benchmark:
@@ -211,7 +196,7 @@ rule hd_reference_clouds:
         test=f"{HD}/clouds/reference_test.safetensors",
     params:
         seed=seed("hyperdiffusion.reference_clouds"),
-        points=lambda w: hd_cfg()["evaluation"]["points"],
+        points=lambda w: config["hyperdiffusion"]["evaluation"]["points"],
     log:
         logs("hyperdiffusion/clouds/reference"),
     benchmark:
@@ -227,14 +212,14 @@ rule hd_reference_clouds:
 
 rule hd_summary:
     input:
-        weights=expand(f"{HD}/weights/{{s}}.safetensors", s=["training"] + hd_eval_sets()),
-        clouds=expand(f"{HD}/behaviour/{{s}}.safetensors", s=["training"] + hd_eval_sets()),
-        tables=expand(f"{HD}/tables/{{s}}.csv", s=["training"] + hd_eval_sets()),
+        weights=expand(f"{HD}/weights/{{s}}.safetensors", s=HD_SETS),
+        clouds=expand(f"{HD}/behaviour/{{s}}.safetensors", s=HD_SETS),
+        tables=expand(f"{HD}/tables/{{s}}.csv", s=HD_SETS),
         train_ref=f"{HD}/clouds/reference_train.safetensors",
     output:
         f"{HD}/tables/summary.csv",
     params:
-        sets=["training"] + hd_eval_sets(),
+        sets=HD_SETS,
     log:
         logs("hyperdiffusion/tables/summary"),
     benchmark:
