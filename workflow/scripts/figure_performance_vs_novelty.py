@@ -17,6 +17,6 @@ tables = {name: pd.read_csv(path) for name, path in
 for name, df in tables.items():
     ctx.log.info("%-12s %s %.4g  %s %.4g", name, q.name, df[q.name].mean(), n.name,
                  df[n.name].mean())
-fig = figures.performance_vs_novelty(tables, f"{method.name}: {q.name} vs {n.name}", q, n,
+fig = figures.performance_vs_novelty(tables, f"{method.name}: {q.short or q.name} vs novelty", q, n,
                                      seed=p.seed, colours=plots.scatter_colours(p.noise_sets))
 save_figure(fig, snakemake.output[0])  # noqa: F821
