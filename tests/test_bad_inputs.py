@@ -10,7 +10,6 @@ Snakemake merges ``--configfile`` overlays), not the DAG; three of them go throu
 """
 from __future__ import annotations
 
-import copy
 import json
 import math
 import struct

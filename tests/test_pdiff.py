@@ -16,6 +16,7 @@ from weightmem.io import WeightSet
 from weightmem.methods.pdiff import stages as pdiff
 from weightmem.nets.resnet import BN_KEYS, FrozenTail, ResNet18, ResNetConfig, full_logits
 from sections import section
+from weightmem.config import defaults
 
 
 def randomised(cfg: ResNetConfig, seed: int = 0) -> ResNet18:
@@ -118,8 +119,9 @@ def test_decoder_per_sample_bn_equals_one_sample_at_a_time_in_train_mode():
 
 
 def test_fit_and_sample_are_deterministic_and_shaped():
-    cfg = dict(enc_channels=[4, 4, 4, 4, 4], dec_channels=[4, 4, 4, 4], ddpm_channels=[4, 4, 4, 4],
-               latent=8, ae_steps=3, ae_batch=4, ddpm_steps=3, ddpm_batch=4, diffusion_steps=20)
+    cfg = dict(defaults("pdiff.generator"), enc_channels=[4, 4, 4, 4, 4], dec_channels=[4, 4, 4, 4],
+               ddpm_channels=[4, 4, 4, 4], latent=8, ae_steps=3, ae_batch=4, ddpm_steps=3,
+               ddpm_batch=4, diffusion_steps=20)
     rc = ResNetConfig(4, 1, 2, "cifar")
     train = WeightSet(torch.randn(10, 64) * 0.1 + 1, rc.layout, rc.tag)
     s1, meta, rows = pdiff.fit_generator(train, cfg, seed=3, device="cpu")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from weightmem.figures import plots
 from weightmem.io import WeightSet
 from weightmem.evaluation import shapes as M
 from weightmem.nets.field import from_tag

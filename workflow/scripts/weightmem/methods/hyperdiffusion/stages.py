@@ -11,9 +11,8 @@ import torch
 from weightmem.zoo import field as Fd
 from weightmem.data import shapes as S
 from weightmem.methods.hyperdiffusion import generator as G
-from weightmem.io import WeightSet, load_tensors, provenance, save_tensors
+from weightmem.io import WeightSet, provenance
 from weightmem.evaluation import shapes as M
-from weightmem.evaluation.weights import nearest
 # its evaluation (meshes, clouds, Chamfer tables) is the field kind of weightmem.evaluation
 from weightmem.evaluation.fields import (arch_of_tag, load_clouds, save_clouds, set_clouds,  # noqa: F401
                                          summary_row, table)

@@ -7,7 +7,7 @@ parameters. The input length must be a multiple of 32 (five stride-2 convolution
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
