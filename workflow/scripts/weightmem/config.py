@@ -205,19 +205,30 @@ SHARED_SECTION = {
         "baselines": {
             "type": "object",
             "required": ["noise"],
+            "description": "the noise baseline: Gaussian noise added to a weight set",
             "properties": {
                 "noise": {"type": "array", "minItems": 1, "uniqueItems": True,
-                          "items": {"type": "number", "exclusiveMinimum": 0}},
-                "count": {"type": ["integer", "null"], "minimum": 1, "default": None},
-                "source": {"type": "string", "default": "training"},
+                          "items": {"type": "number", "exclusiveMinimum": 0},
+                          "description": "the noise stds, one weight set each, in the method's "
+                                         "noise units (its declaration: raw or normalised)"},
+                "count": {"type": ["integer", "null"], "minimum": 1, "default": None,
+                          "description": "source models perturbed, the same ones at every std "
+                                         "(null = each source model once)"},
+                "source": {"type": "string", "default": "training",
+                           "description": "weight set the noise perturbs (a set the method "
+                                          "writes under weights/)"},
             },
         },
         "figures": {
             "type": "object",
             "required": ["seed"],
-            "properties": {"seed": {"type": "integer", "minimum": 0},
+            "description": "settings of the shared figures",
+            "properties": {"seed": {"type": "integer", "minimum": 0,
+                                    "description": "seed of the figures' random choices"},
                            "grid_resolution": {"type": "integer", "minimum": 8,
-                                               "maximum": 4096, "default": 300}},
+                                               "maximum": 4096, "default": 300,
+                                               "description": "classifiers: decision-boundary "
+                                                              "grid points per side"}},
         },
     },
 }
@@ -315,3 +326,227 @@ def defaults(path: str, schema_path: str | Path | None = None) -> dict:
     for key in path.split("."):
         node = node["properties"][key]
     return {k: v["default"] for k, v in node.get("properties", {}).items() if "default" in v}
+
+
+# ------------------------------------------------------------------------------- config/README.md
+_SCHEMA = Path(__file__).resolve().parents[3] / "config" / "schema.yaml"
+README_COMMAND = ("PYTHONPATH=workflow/scripts python -m weightmem.config --markdown "
+                  "> config/README.md")
+
+_README_INTRO = f"""\
+<!-- Generated from config/schema.yaml and weightmem.config.SHARED_SECTION: do not edit by hand.
+     After changing either, regenerate: {README_COMMAND}
+     (tests/test_config_readme.py fails while this file is out of date.) -->
+# Configuration
+
+Every key the workflow reads, with its type, range, default and meaning. The schema
+(`config/schema.yaml`) is where keys, bounds, defaults and these descriptions are written down;
+this page is rendered from it.
+
+## How configs work
+
+* **The embedded default.** `config/config.yaml` is loaded by the Snakefile (`configfile:`), so a
+  plain `snakemake` runs it: every method at a size a 2-core CPU finishes in minutes, no downloads.
+  Its comments give the paper's value beside each reduced one.
+* **Overlays.** `--configfile FILE` is merged over the default. Snakemake merges nested mappings
+  key by key, so an overlay names only what it changes (`config/gpt-long.yaml` changes three keys);
+  a list, in contrast, is replaced as a whole. `config/paper.yaml` restates everything at the
+  study's scale (MNIST, CIFAR-100, SVHN, ShapeNet; used by `profiles/slurm`).
+* **Checked before any job.** When the Snakefile loads, the merged config is validated
+  (`weightmem.config.validate`): unknown keys, types, bounds (including upper bounds), numbers that
+  must be finite, integers that must not be written as `3.0`, lists without duplicates, then the
+  rules that tie keys together (batch sizes against the data set, sampling steps against diffusion
+  steps, and so on). Every message names the full key, e.g. `gpt.zoo.runs_train: -1 is not >= 2`.
+  Keys left out get the defaults listed below filled in, so every job sees them.
+* **Modeling-factor variants.** `gpt.modeling_factors` defines G.pt's generator variants (study
+  output 8). Because an overlay cannot delete entries of a mapping, `gpt.run_factors` chooses which
+  of them run: a list, so an overlay replaces it (absent = all, `[]` = none), e.g.
+  `gpt: {{run_factors: [epochs50]}}`.
+* **Your own method.** Any other top-level key is a researcher's method section. It names its
+  module with `module:` (a dotted module name or a path to a `.py` file) and is listed in
+  `methods:`. It is checked twice: against the shared part every method section provides (the last
+  table below) and against the schema its module's declaration carries (`Method(schema=...)`);
+  the defaults of both are filled in. For example:
+
+  ```yaml
+  methods: [gaussian]
+  gaussian:
+    module: tests/methods/gaussian.py
+    dataset: digits
+    zoo: {{hidden: 10, runs: 24, epochs: 3}}   # the method's own keys (its schema)
+    n_samples: 16
+    baselines: {{noise: [0.02, 0.05], count: 24}}
+    figures: {{seed: 0, grid_resolution: 60}}
+  ```
+
+In the tables, *key* is the full dotted path (`<name>` stands for a name you choose), *type /
+range* uses interval notation (`[1, 4096]` includes both ends, `(0, 1)` neither), and *default*
+is the value used when the key is left out; *required* keys have none and must be given,
+*optional* ones may simply be absent.
+"""
+
+
+def markdown(schema_path: str | Path | None = None) -> str:
+    """config/README.md: how configs work, then one table per section of the schema (key, type /
+    range, default, description) and one for :data:`SHARED_SECTION`."""
+    schema = yaml.safe_load(Path(schema_path or _SCHEMA).read_text(encoding="utf-8"))
+    props = schema["properties"]
+    required = set(schema.get("required", []))
+    methods = [k for k in props if k not in _TOP_LEVEL]
+    parts = [_README_INTRO]
+    parts.append("## Sections\n\n" + "\n".join(
+        f"* [`{k}`](#{k}): {_cell(props[k].get('description', ''), code=False)}"
+        for k in ["data", *methods]) + "\n* [a researcher's method section](#shared)\n")
+    rows = []
+    for key in _TOP_LEVEL:
+        if key != "data":
+            rows += _rows(key, props[key], key in required, [])
+    parts.append(_table_section("Top-level settings", "top-level", "", rows, []))
+    for key in ["data", *methods]:
+        branches: list = []
+        rows = _rows(key, props[key], key in required, branches)
+        parts.append(_table_section(f"`{key}`", key, props[key].get("description", ""),
+                                    rows, branches))
+    extra = schema.get("additionalProperties", {})
+    shared = {**SHARED_SECTION, "required": [*extra.get("required", []),
+                                             *SHARED_SECTION.get("required", [])]}
+    rows = _rows("<name>", {**shared, "description": extra.get("description", "")}, None, [])
+    parts.append(_table_section(
+        "A researcher's method section: the shared part", "shared",
+        "What every method section that names a `module:` must provide (`SHARED_SECTION` in "
+        "`weightmem.config`); the shared rules (baselines, tables, figures, report) read these "
+        "keys. The rest of the section is the method's own, checked by its declaration's schema.",
+        rows, []))
+    return "\n".join(parts)
+
+
+def _rows(path: str, node: dict, required: bool, branches: list) -> list[tuple]:
+    """(key, type / range, default, description) of ``node`` and of everything below it; the
+    keys of if/then branches go to ``branches`` as (condition, rows), one table each.
+    ``required`` None: an entry of a mapping whose names you choose (no default to speak of)."""
+    rows = [(path, _type(node), _default(node, required), node.get("description", ""))]
+    need = set(node.get("required", []))
+    for key, sub in node.get("properties", {}).items():
+        rows += _rows(f"{path}.{key}", sub, key in need, branches)
+    extra = node.get("additionalProperties")
+    if isinstance(extra, dict):
+        name = "<variant>" if "propertyNames" in node else "<name>"
+        rows += _rows(f"{path}.{name}", extra, None, branches)
+    for branch in node.get("allOf", []):
+        if "if" in branch and "then" in branch:
+            cond = ", ".join(f"`{k}: {' or '.join(_values(v))}`"
+                             for k, v in branch["if"].get("properties", {}).items())
+            then, sub_rows = branch["then"], []
+            need_then = need | set(then.get("required", []))
+            for key, sub in then.get("properties", {}).items():
+                sub_rows += _rows(f"{path}.{key}", sub, key in need_then, branches)
+            branches.append((f"`{path}` with {cond}", sub_rows))
+    return rows
+
+
+def _values(node: dict) -> list[str]:
+    return [str(node["const"])] if "const" in node else [str(v) for v in node.get("enum", [])]
+
+
+def _num(v) -> str:
+    return str(v) if not isinstance(v, float) or v != int(v) or abs(v) < 1e4 else f"{v:g}"
+
+
+def _type(node: dict) -> str:
+    if "const" in node:
+        return f"always `{_json(node['const'])}`"
+    if "enum" in node:
+        return "one of " + ", ".join(f"`{_json(v)}`" for v in node["enum"])
+    types = node.get("type", [])
+    types = [types] if isinstance(types, str) else list(types)
+    words = {"integer": "integer", "number": "number", "string": "string", "boolean": "boolean",
+             "null": "null", "array": "list", "object": "section"}
+    text = " or ".join(words.get(t, t) for t in types)
+    lo = [("[", node["minimum"])] if "minimum" in node else \
+        [("(", node["exclusiveMinimum"])] if "exclusiveMinimum" in node else []
+    hi = [("]", node["maximum"])] if "maximum" in node else \
+        [(")", node["exclusiveMaximum"])] if "exclusiveMaximum" in node else []
+    if lo and hi:
+        text += f" in {lo[0][0]}{_num(lo[0][1])}, {_num(hi[0][1])}{hi[0][0]}"
+    elif lo:
+        text += f" {'≥' if lo[0][0] == '[' else '>'} {_num(lo[0][1])}"
+    elif hi:
+        text += f" {'≤' if hi[0][0] == ']' else '<'} {_num(hi[0][1])}"
+    if node.get("minLength"):
+        text = "non-empty " + text
+    if "pattern" in node:
+        text += f" matching `{node['pattern']}`"
+    if "array" in types:
+        items = node.get("items")
+        if items and ("enum" in items or "const" in items):
+            text += ", each " + _type(items)
+        elif items:
+            text += " of " + _type(items).replace("integer", "integers", 1) \
+                .replace("number", "numbers", 1).replace("string", "strings", 1)
+        n, m = node.get("minItems"), node.get("maxItems")
+        if n is not None and n == m:
+            text += f", exactly {n}"
+        elif n or m:
+            bounds = (n and f"at least {n}", m and f"at most {m}")
+            text += ", " + " and ".join(x for x in bounds if x)
+        if node.get("uniqueItems"):
+            text += ", no duplicates"
+        if "contains" in node:
+            text += f", must include {_type(node['contains']).replace('always ', '')}"
+    if "object" in types:
+        if "propertyNames" in node:
+            text += "; keys: " + ", ".join(f"`{v}`" for v in _values(node["propertyNames"]))
+        if node.get("minProperties"):
+            text += f", at least {node['minProperties']} " + \
+                ("entry" if node["minProperties"] == 1 else "entries")
+    return text or "any"
+
+
+def _json(v) -> str:
+    """A value as YAML shows it: strings bare, null / true / false, flow lists."""
+    import json
+
+    return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
+
+def _default(node: dict, required: bool | None) -> str:
+    if "default" in node:
+        return f"`{_json(node['default'])}`"
+    return "—" if required is None else "required" if required else "optional"
+
+
+def _cell(text: str, code: bool = False) -> str:
+    """One table cell: one line, pipes escaped; in prose also `<`, `*` and word-edge `_`."""
+    import re
+
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    if not code:
+        text = text.replace("<", "&lt;").replace("*", "\\*")
+        text = re.sub(r"(?<![\w\\])_|_(?!\w)", r"\\_", text)
+    return text
+
+
+def _table_section(title: str, anchor: str, intro: str, rows: list, branches: list) -> str:
+    out = [f'<a id="{anchor}"></a>\n\n## {title}\n']
+    if intro:
+        out.append(_cell(intro) + "\n")
+    out.append(_table(rows))
+    for cond, sub_rows in branches:
+        out.append(f"### {cond}\n\n" + _table(sub_rows))
+    return "\n".join(out)
+
+
+def _table(rows: list) -> str:
+    lines = ["| key | type / range | default | description |", "|---|---|---|---|"]
+    for key, typ, default, desc in rows:
+        lines.append(f"| `{_cell(key, code=True)}` | {_cell(typ, code=True)} | "
+                     f"{_cell(default, code=True)} | {_cell(desc)} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["--markdown"]:
+        sys.exit(f"usage: {README_COMMAND}")
+    sys.stdout.write(markdown())
