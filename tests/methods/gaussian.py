@@ -7,7 +7,7 @@ The generator: a per-coordinate Gaussian fitted to the final checkpoints of a sm
 permutation symmetry, so its samples mix neurons of different runs: new, and mostly broken —
 a real generator with a known answer for the shared tests (it does not copy).
 """
-from weightmem.methods import Column, Method
+from weightmem.methods import ACCURACY, MAX_SIMILARITY, Method
 
 SCHEMA = {
     "type": "object",
@@ -32,9 +32,8 @@ METHOD = Method(
     name="gaussian",
     title="per-coordinate Gaussian",
     behaviour="classifier",
-    quality=Column("accuracy", "test accuracy (%)"),
-    novelty=Column("max_similarity", "maximum similarity to training", "one_minus",
-                   short="max similarity"),
+    quality=ACCURACY,
+    novelty=MAX_SIMILARITY,
     distance="aligned",
     rules="tests/methods/gaussian.smk",
     schema=SCHEMA,

@@ -47,6 +47,13 @@ class Column:
         return {"mean": mean, "negate": -mean, "one_minus": 1.0 - mean}[self.orient]
 
 
+# the classifiers' quality and novelty (study.md): test accuracy, and maximum error-IoU similarity
+# to the training models (1 − it = novelty)
+ACCURACY = Column("accuracy", "test accuracy (%)")
+MAX_SIMILARITY = Column("max_similarity", "maximum similarity to training", "one_minus",
+                        short="max similarity")
+
+
 @dataclass(frozen=True)
 class Method:
     """The facts of one method that the shared DAG reads (see the module docstring)."""

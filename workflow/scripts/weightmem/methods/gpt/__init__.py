@@ -2,7 +2,7 @@
 MLPs, prompted with held-out random inits (docs/gpt.md). Stages: ``stages``; network:
 ``generator``; rules: rules/gpt.smk."""
 from weightmem import config as C
-from weightmem.methods import Column, Method
+from weightmem.methods import ACCURACY, MAX_SIMILARITY, Method
 
 
 def check(config: dict, name: str) -> list[str]:
@@ -65,9 +65,8 @@ METHOD = Method(
     name="gpt",
     title="G.pt",
     behaviour="classifier",
-    quality=Column("accuracy", "test accuracy (%)"),
-    novelty=Column("max_similarity", "maximum similarity to training", "one_minus",
-                   short="max similarity"),
+    quality=ACCURACY,
+    novelty=MAX_SIMILARITY,
     distance="aligned",  # one-hidden-layer MLPs: hidden-neuron permutations are exact symmetries
     noise_units="normalised",  # the study's amplitudes are in G.pt's normalised units (docs/gpt.md §4)
     rules="rules/gpt.smk",

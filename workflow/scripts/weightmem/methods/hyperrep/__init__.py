@@ -3,7 +3,7 @@ sampled by a per-dimension KDE of the top-30% latents (docs/hyperrep.md). Its "t
 the autoencoder's reconstructions; the min-L2 histogram uses one final-epoch reconstruction per
 run. Rules: rules/hyperrep.smk."""
 from weightmem import config as C
-from weightmem.methods import Column, Method
+from weightmem.methods import ACCURACY, MAX_SIMILARITY, Method
 
 
 def _more_tables(section: dict) -> list[str]:
@@ -50,9 +50,8 @@ METHOD = Method(
     name="hyperrep",
     title="Hyper-Representations",
     behaviour="classifier",
-    quality=Column("accuracy", "test accuracy (%)"),
-    novelty=Column("max_similarity", "maximum similarity to training", "one_minus",
-                   short="max similarity"),
+    quality=ACCURACY,
+    novelty=MAX_SIMILARITY,
     histogram_reference="training-final",
     rules="rules/hyperrep.smk",
     stages="weightmem.methods.hyperrep.stages",

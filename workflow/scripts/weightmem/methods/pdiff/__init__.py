@@ -2,7 +2,7 @@
 checkpoints of a ResNet-18's last BatchNorm layers; behaviour = the vector inside the frozen base
 network (docs/pdiff.md). Rules: rules/pdiff.smk."""
 from weightmem import config as C
-from weightmem.methods import Column, Method
+from weightmem.methods import ACCURACY, MAX_SIMILARITY, Method
 
 
 def check(config: dict, name: str) -> list[str]:
@@ -42,9 +42,8 @@ def memory(config: dict, name: str) -> list[tuple[str, float, str]]:
 METHOD = Method(
     name="pdiff",
     behaviour="classifier",
-    quality=Column("accuracy", "test accuracy (%)"),
-    novelty=Column("max_similarity", "maximum similarity to training", "one_minus",
-                   short="max similarity"),
+    quality=ACCURACY,
+    novelty=MAX_SIMILARITY,
     title="P-diff",
     claim="interpolates",  # the study's F2: new, but near interpolations of the checkpoints
     extra_sets=("average", "gaussian"),
