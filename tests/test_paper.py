@@ -106,6 +106,14 @@ def test_modeling_factors_partly_reproduced_and_missing_columns(doc):
     v = f.verdict.iloc[0]
     assert "4 of 6 comparisons with training agree" in v and "disagreeing: layer_down" in v
     assert "14 not computed in this run" in v
+    # the report's side-by-side table: one line per variant, paper beside run per quantity
+    wide = report._side_by_side(f).set_index("row")
+    assert wide.loc["layer_down", "accuracy: paper"] == "86.6"
+    assert wide.loc["layer_down", "accuracy: this run"] == "91"
+    assert wide.loc["layer_down", "min_l2: vs reference (paper / run)"] == "> / <"
+    assert wide.loc["noise", "min_l2: this run"] == "not computed"
+    assert wide.loc["noise", "min_l2: vs reference (paper / run)"] == "< / –"
+    assert "params: vs reference (paper / run)" not in wide  # counts carry no direction
     # another method's rows are never read; no table at all → not computed
     hd = paper.compare(doc, {"modeling_factors": fac}, ["hyperdiffusion"], "embedded")
     assert (hd[hd.table == "modeling_factors"].reproduced == "not computed").all()

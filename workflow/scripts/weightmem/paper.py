@@ -67,8 +67,16 @@ def shown(v) -> str:
     if v is None:
         return "not stated"
     if isinstance(v, list):
-        return f"≈{v[0]:.4g}–{v[1]:.4g}"
-    return f"{v:.4g}"
+        return f"≈{_num(v[0])}–{_num(v[1])}"
+    return _num(v)
+
+
+def _num(v) -> str:
+    """As the spec writes it: 94.0, 0.026, 378M, 1.4B."""
+    for size, unit in ((1e9, "B"), (1e6, "M")):
+        if abs(v) >= size:
+            return f"{v / size:.4g}{unit}"
+    return str(v)
 
 
 def tables_for(doc: dict, method: str) -> dict:
@@ -159,10 +167,11 @@ def _verdict(method: str, table: str, ref: str, rows: list[dict]) -> tuple[str, 
     agree = [r for r in done if r["agrees"]]
     head = f"{method} {table}:"
     if not stated:
-        return "not computed", f"{head} the paper's numbers give no direction against {ref}"
+        return "not computed", (f"{head} direction not checked — the paper's numbers give none "
+                                f"against {ref}")
     if not done:
-        return "not computed", (f"{head} this run has none of the {len(stated)} numbers the "
-                                f"comparison with {ref} needs")
+        return "not computed", (f"{head} direction not checked — this run computed none of the "
+                                f"{len(stated)} numbers the comparison with {ref} needs")
     verdict = "yes" if len(agree) == len(done) else ("no" if not agree else "partly")
     word = {"yes": "reproduced", "partly": "partly reproduced", "no": "not reproduced"}[verdict]
 

@@ -168,11 +168,24 @@ def _paper_section(comparison: pd.DataFrame | None, scale: str) -> list[str]:
         return parts + ["<p>No paper numbers for the methods of this run.</p>"]
     parts.append("<ul>" + "".join(f"<li>{esc(v)}</li>" for v in
                                   comparison.drop_duplicates(["method", "table"]).verdict) + "</ul>")
-    cols = {"row": "row", "quantity": "quantity", "paper": "paper", "run": "this run",
-            "paper_direction": "paper vs reference", "run_direction": "this run vs reference"}
     for (method, table), g in comparison.groupby(["method", "table"], sort=False):
         parts += [f"<h3>{esc(method)}: {esc(table)} (reference row: {esc(g.reference.iloc[0])})</h3>",
                   f"<p>{esc(g.verdict.iloc[0])}</p>",
-                  g[list(cols)].rename(columns=cols).to_html(index=False, float_format="%.4g",
-                                                             na_rep="not computed")]
+                  _side_by_side(g).to_html(index=False, na_rep="")]
     return parts
+
+
+def _side_by_side(g: pd.DataFrame) -> pd.DataFrame:
+    """One line per row of a paper table: for each quantity the paper's value, this run's, and
+    the two directions against the reference row ('<' / '>', paper first)."""
+    out = pd.DataFrame({"row": list(dict.fromkeys(g["row"]))})
+    for q, gq in g.groupby("quantity", sort=False):
+        r = gq.set_index("row")
+        out[f"{q}: paper"] = out.row.map(r["paper"])
+        out[f"{q}: this run"] = out.row.map(r["run"]).map(
+            lambda v: "not computed" if pd.isna(v) else f"{v:.4g}")
+        pd_, rd = r["paper_direction"].fillna(""), r["run_direction"].fillna("")
+        if (pd_ != "").any():  # quantities with no direction (e.g. parameter counts) get none
+            dirs = (pd_ + " / " + rd.where(rd != "", "–")).where(pd_ != "", "")
+            out[f"{q}: vs reference (paper / run)"] = out.row.map(dirs)
+    return out
