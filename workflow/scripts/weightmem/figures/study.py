@@ -74,16 +74,16 @@ def invariance_bars(run: pd.DataFrame, paper: dict[str, dict[str, float]], title
                     hatch="//", label="paper")
         for bars, vals in ((b1, ours), (b2, theirs)):
             for b, v in zip(bars, vals):
-                ax.annotate("n/a" if not np.isfinite(v) else f"{v:.3g}",
+                ax.annotate("n/a" if not np.isfinite(v) else f"{v:.3g}" if abs(v) >= 5e-4 else "0",
                             (b.get_x() + b.get_width() / 2, b.get_height()),
                             ha="center", va="bottom", fontsize=8, xytext=(0, 2),
                             textcoords="offset points")
         top = np.nanmax(np.concatenate([ours, theirs, [0.0]]))
-        ax.set_ylim(0, top * 1.18 if top > 0 else 1)
+        ax.set_ylim(0, top * 1.3 if top > 0 else 1)  # room for the labels and the legend
         ax.set_xticks(x)
         ax.set_xticklabels([TRANSFORM_LABELS.get(t, t) for t in order], fontsize=8)
         ax.set_ylabel(label)
-        ax.legend(frameon=False, fontsize=8, loc="upper left")
+        ax.legend(frameon=False, fontsize=8, loc="upper center", ncol=2)
     models = ", ".join(f"{t} {int(r.loc[t, 'models'])}" for t in order if "models" in r)
     fig.suptitle(f"{title}\n(models per bar in this run: {models})", fontsize=10)
     fig.tight_layout()
