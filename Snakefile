@@ -39,6 +39,10 @@ localrules:
     pdiff_interpolation_baseline,
     pdiff_figure_param_distribution,
     pdiff_figure_interpolate,
+    study_figure_composed,
+    study_figure_min_distance,
+    study_figure_performance_vs_novelty,
+    hyperrep_figure_invariance,
 
 
 include: "rules/zoo.smk"

@@ -126,11 +126,24 @@ def model_figure_inputs(w):
 
 # ---- targets
 def method_figures(method):
-    return [f"{R}/figures/{method}/{f}.png" for f in M(method).figures]
+    return [f"{R}/figures/{method}/{f}.png" for f in M(method).figures_for(config[method])]
+
+
+# the study's four-panel figures: one panel per listed method (rules/figures.smk)
+STUDY_FIGURES = ["heatmap", "min_distance_to_training", "model_outputs", "performance_vs_novelty"]
+
+
+def study_panel(method, figure):
+    """A method's own figure that is its panel of the study figure ``figure``."""
+    return M(method).model_figure if figure == "model_outputs" else figure
+
+
+def study_figures():
+    return [f"{R}/figures/{f}.png" for f in STUDY_FIGURES]
 
 
 def all_figures():
-    return [f for m in LISTED for f in method_figures(m)]
+    return [f for m in LISTED for f in method_figures(m)] + study_figures()
 
 
 def report_sets():
@@ -174,6 +187,10 @@ def analysis_tables():
     """The study's analysis tables this config asks for (docs/study.md outputs 8-9)."""
     out = [f"{R}/tables/modeling_factors.csv"] if factor_methods() else []
     return out + [f"{R}/tables/{t}.csv" for m in LISTED for t in M(m).analysis(config[m])]
+
+
+# the paper's numbers the report and some figures set beside this run's (weightmem.paper)
+PAPER_NUMBERS = "config/paper_numbers.yaml"
 
 
 def report_inputs(wildcards):

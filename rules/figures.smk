@@ -1,4 +1,5 @@
-# The study's four per-method figures; they read tables and weights and never retrain anything.
+# The study's four per-method figures and their four-panel versions over the listed methods;
+# they read tables and weights and never retrain anything.
 
 
 rule figure_heatmap:
@@ -93,3 +94,89 @@ rule figure_performance_vs_novelty:
         "../envs/eval.yaml"
     script:
         "../workflow/scripts/figure_performance_vs_novelty.py"
+
+
+# The study's four-panel figures (docs/study.md outputs 1-4, "each also as a 4-panel study
+# figure"): one panel per listed method, read from the declarations. Histograms and scatters are
+# drawn again from the per-method tables; heatmaps and model outputs place the per-method PNGs.
+rule study_figure_composed:
+    input:
+        panels=lambda w: [f"{R}/figures/{m}/{study_panel(m, w.figure)}.png" for m in LISTED],
+    output:
+        report(f"{R}/figures/{{figure}}.png", category="study",
+               caption="../report/study_figure.rst"),
+    wildcard_constraints:
+        figure="heatmap|model_outputs",
+    params:
+        kind="composed",
+        methods=LISTED,
+        title=lambda w: {
+            "heatmap": "Weights of generated models (red frame) above their nearest training "
+            "models",
+            "model_outputs": "What generated models do beside their nearest training model",
+        }[w.figure],
+    log:
+        logs("figures/{figure}"),
+    benchmark:
+        bench("figures/{figure}")
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/eval.yaml"
+    script:
+        "../workflow/scripts/figure_study.py"
+
+
+rule study_figure_min_distance:
+    input:
+        training=[f"{R}/{m}/tables/training.csv" for m in LISTED],
+        generated=[f"{R}/{m}/tables/generated.csv" for m in LISTED],
+    output:
+        report(f"{R}/figures/min_distance_to_training.png", category="study",
+               caption="../report/study_figure.rst"),
+    params:
+        kind="min_distance",
+        methods=LISTED,
+        distances={m: distance_of(m) for m in LISTED},
+        title="Distance to the nearest training model: training among themselves vs generated",
+    log:
+        logs("figures/min_distance_to_training"),
+    benchmark:
+        bench("figures/min_distance_to_training")
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/eval.yaml"
+    script:
+        "../workflow/scripts/figure_study.py"
+
+
+rule study_figure_performance_vs_novelty:
+    input:
+        tables=[
+            f"{R}/{m}/tables/{s}.csv"
+            for m in LISTED
+            for s in ["training", "generated", *noise_sets(m)]
+        ],
+    output:
+        report(f"{R}/figures/performance_vs_novelty.png", category="study",
+               caption="../report/study_figure.rst"),
+    params:
+        kind="performance_vs_novelty",
+        methods=LISTED,
+        sets={m: ["training", "generated", *noise_sets(m)] for m in LISTED},
+        seeds={m: config[m]["figures"]["seed"] for m in LISTED},
+        title="Performance against novelty: training, generated and noise-baseline models",
+    log:
+        logs("figures/performance_vs_novelty"),
+    benchmark:
+        bench("figures/performance_vs_novelty")
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/eval.yaml"
+    script:
+        "../workflow/scripts/figure_study.py"

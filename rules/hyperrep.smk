@@ -145,3 +145,24 @@ rule hyperrep_invariance:
         "../envs/hyperrep.yaml"
     script:
         "../workflow/scripts/hyperrep_invariance.py"
+
+
+# its bars, this run beside the paper's (declared as a section figure with the invariance table)
+rule hyperrep_figure_invariance:
+    input:
+        table=f"{R}/tables/invariance.csv",
+        paper=PAPER_NUMBERS,
+    output:
+        report(f"{R}/figures/hyperrep/invariance.png", category="hyperrep",
+               caption="../report/invariance.rst"),
+    log:
+        logs("hyperrep/figures/invariance"),
+    benchmark:
+        bench("hyperrep/figures/invariance")
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/eval.yaml"
+    script:
+        "../workflow/scripts/hyperrep_figure_invariance.py"

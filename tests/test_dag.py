@@ -13,6 +13,7 @@ from dagrun import ENV, ROOT, SNAKEMAKE, run_snakemake
 pytestmark = pytest.mark.slow  # real snakemake runs: the CI lane (make test), not make check
 
 FIGS = ["heatmap", "min_distance_to_training", "decision_boundary", "performance_vs_novelty"]
+STUDY_FIGS = ["heatmap", "min_distance_to_training", "model_outputs", "performance_vs_novelty"]
 
 
 def smk(*args, results, check=True):
@@ -83,8 +84,31 @@ def test_report_states_the_findings_from_the_tables(tiny_run):
     closer = s.loc["generated", "median_min_l2"] < s.loc["training", "median_min_l2"]
     assert bool(f.set_index("finding").loc["F1", "holds"]) == bool(closer)
     page = (tiny_run / "report.html").read_text()
-    assert page.count("<img") == 4 and "figures/gpt/heatmap.png" in page
-    assert "modeling_factors" in page
+    # the method's four figures and the study's four-panel ones (one panel here)
+    assert page.count("<img") == 8 and "figures/gpt/heatmap.png" in page
+    assert "figures/model_outputs.png" in page
+    assert "modeling_factors" in page and "The paper beside this run" in page
+
+
+def test_study_figures_and_the_paper_beside_this_run(tiny_run):
+    for f in STUDY_FIGS:
+        img = np.asarray(Image.open(tiny_run / "figures" / f"{f}.png").convert("L"), dtype=float)
+        assert img.shape[0] > 200 and img.std() > 10, f"{f} looks empty"
+    c = pd.read_csv(tiny_run / "tables" / "paper_comparison.csv")
+    assert (c.scale == "embedded").all() and set(c.method) == {"gpt"}
+    assert set(c.table) == {"distance", "modeling_factors"}
+    # this run's number is the mean min L2 of its generated models, beside the paper's 2.25
+    d = c[c.table == "distance"].set_index("row")
+    gen = pd.read_csv(tiny_run / "gpt" / "tables" / "generated.csv")
+    assert d.loc["generated", "run"] == pytest.approx(gen[~gen.diverged].min_l2.mean())
+    assert d.loc["generated", "paper_value"] == 2.25
+    closer = d.loc["generated", "run"] < d.loc["training", "run"]
+    assert d.loc["generated", "run_direction"] == ("<" if closer else ">")
+    assert d.reproduced.iloc[0] == ("yes" if closer else "no")
+    # the two variants that ran are compared; the seven others are not computed
+    f = c[c.table == "modeling_factors"]
+    ran = f[f.run.notna() & (f.quantity == "min_l2")].row.tolist()
+    assert sorted(ran) == sorted(["training", "default", "epochs50", "dim_head_up"])
 
 
 def test_logs_and_benchmarks_written(tiny_run):

@@ -59,6 +59,15 @@ def test_invariance_table(tiny_run):
     assert df.one_minus_similarity.between(0, 1).all()
     log = (tiny_run / "logs" / "analysis" / "invariance.log").read_text()
     assert "largest accuracy change on the raw weights" in log
+    # its figure (declared with the section) beside the paper's bars, and the report's rows
+    img = np.asarray(Image.open(tiny_run / "figures" / "hyperrep" / "invariance.png").convert("L"),
+                     dtype=float)
+    assert img.shape[0] > 200 and img.std() > 10
+    c = pd.read_csv(tiny_run / "tables" / "paper_comparison.csv")
+    inv = c[c.table == "invariance"].set_index(["row", "quantity"])
+    assert inv.loc[("scaled", "abs_accuracy_difference"), "paper_value"] == 5.82
+    assert inv.loc[("scaled", "abs_accuracy_difference"), "run"] == pytest.approx(
+        df.set_index("transform").loc["scaled", "abs_accuracy_difference"])
 
 
 def test_study_sampler_redecodes_training_latents(tiny_run):

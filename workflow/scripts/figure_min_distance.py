@@ -8,11 +8,8 @@ from weightmem.runtime import script
 
 ctx = script(snakemake, "figure.min_distance")  # noqa: F821
 method = methods.get(snakemake.wildcards.method, snakemake.config)  # noqa: F821
-label = {"aligned": "min permutation-aligned L2 to training weights"}.get(
-    snakemake.params.distance, "min L2 to training weights")  # noqa: F821
+label = figures.min_distance_label(snakemake.params.distance, method.histogram_reference)  # noqa: F821
 tr, ge = pd.read_csv(snakemake.input.training), pd.read_csv(snakemake.input.generated)  # noqa: F821
-if method.histogram_reference:  # e.g. Hyper-Rep: one final-epoch model per run
-    label = label.replace("training weights", f"{method.histogram_reference} models")
 fig = figures.min_distance(tr, ge, f"{method.name}: distance to the nearest training {method.noun}",
                            label)
 save_figure(fig, snakemake.output[0])  # noqa: F821

@@ -12,8 +12,10 @@ The library behind the Snakemake workflow, one place per kind of thing:
 * ``evaluation`` — ``weights`` (plain / aligned nearest neighbours), ``behaviour`` (accuracy,
                    error-IoU similarity), ``shapes`` (meshes, Chamfer), and the behaviour kinds
                    ``classifier`` and ``fields`` with the hooks the shared rules call;
-* ``figures``    — figure data and drawing (``plots`` is the shared style);
-* ``baselines``, ``factors`` (modeling-factor variants), ``report`` (findings F1–F5);
+* ``figures``    — figure data and drawing (``plots`` is the shared style; ``study`` the
+                   four-panel figures over the methods and the invariance bars);
+* ``baselines``, ``factors`` (modeling-factor variants), ``report`` (findings F1–F5), ``paper``
+  (the paper's numbers beside this run's: config/paper_numbers.yaml);
 * ``io`` (the WeightSet format), ``data`` (datasets), ``config`` (validation against the schema),
   ``seeds`` (the one table of seed offsets), ``runtime`` (device, logs, progress), ``shards``.
 

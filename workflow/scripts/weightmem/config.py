@@ -190,7 +190,7 @@ def _cross_checks(config: dict) -> list[str]:
 
 
 # top-level settings of the schema (every other top-level key is a method's section)
-_TOP_LEVEL = ("results", "device", "seed", "threads", "methods", "data")
+_TOP_LEVEL = ("results", "device", "seed", "threads", "scale", "methods", "data")
 
 # what the shared rules read from every method's section (the contract's part of the config)
 SHARED_SECTION = {

@@ -53,6 +53,24 @@ def summary(method: Method, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def set_means(method: Method, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per weight set: the mean of every numeric per-model column over the usable models, and
+    ``mean_min_l2``, the mean of the distance the method's histogram shows (over the histogram's
+    models) — what the paper's per-set numbers are set beside (weightmem.paper)."""
+    rows = []
+    for name, df in tables.items():
+        d = usable_rows(df)
+        row = {"method": method.name, "set": name}
+        row.update({c: float(d[c].mean()) for c in d.select_dtypes("number").columns
+                    if c != "model"})
+        if name == "training" and "in_reference" in d:  # Hyper-Rep: the histogram's models
+            d = d[d["in_reference"].astype(bool)]
+        dist = weight_distance(method, d)
+        row["mean_min_l2"] = float(dist[np.isfinite(dist)].mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def findings(method: Method, tables: dict[str, pd.DataFrame], noise: list[str],
              factors: pd.DataFrame | None = None) -> list[dict]:
     """F1-F5 rows (finding, method, holds, evidence) for one method's tables."""
@@ -117,8 +135,10 @@ def _row(finding, method, holds, claim, evidence) -> dict:
 
 
 def html_page(findings_df: pd.DataFrame, summary_df: pd.DataFrame, figures: list[str],
-              extra_tables: dict[str, pd.DataFrame]) -> str:
-    """A self-contained page (figures linked relative to the results folder)."""
+              extra_tables: dict[str, pd.DataFrame], comparison: pd.DataFrame | None = None,
+              scale: str = "") -> str:
+    """A self-contained page (figures linked relative to the results folder); ``comparison``
+    (weightmem.paper.compare) puts the paper's numbers beside this run's, with ``scale``."""
     esc = html.escape
     parts = ["<!doctype html><meta charset='utf-8'><title>weightmem report</title>",
              "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
@@ -130,9 +150,42 @@ def html_page(findings_df: pd.DataFrame, summary_df: pd.DataFrame, figures: list
              "reports.</p>", "<h2>Findings</h2>",
              findings_df.assign(holds=findings_df.holds.map({True: "holds", False: "does not hold"}))
              .to_html(index=False, escape=True),
+             *_paper_section(comparison, scale),
              "<h2>Per set</h2>", summary_df.to_html(index=False, float_format="%.4g")]
     for name, df in extra_tables.items():
         parts += [f"<h2>{esc(name)}</h2>", df.to_html(index=False, float_format="%.4g")]
     parts.append("<h2>Figures</h2>")
     parts += [f"<a href='{esc(f)}'><img src='{esc(f)}' alt='{esc(f)}'></a>" for f in figures]
     return "\n".join(parts)
+
+
+def _paper_section(comparison: pd.DataFrame | None, scale: str) -> list[str]:
+    """The paper's numbers beside this run's: the scale, then per table its one-line verdict on
+    the direction of the paper's result and the numbers it rests on."""
+    esc = html.escape
+    parts = ["<h2>The paper beside this run</h2>", f"<p>{esc(scale)}</p>"]
+    if comparison is None or comparison.empty:
+        return parts + ["<p>No paper numbers for the methods of this run.</p>"]
+    parts.append("<ul>" + "".join(f"<li>{esc(v)}</li>" for v in
+                                  comparison.drop_duplicates(["method", "table"]).verdict) + "</ul>")
+    for (method, table), g in comparison.groupby(["method", "table"], sort=False):
+        parts += [f"<h3>{esc(method)}: {esc(table)} (reference row: {esc(g.reference.iloc[0])})</h3>",
+                  f"<p>{esc(g.verdict.iloc[0])}</p>",
+                  _side_by_side(g).to_html(index=False, na_rep="")]
+    return parts
+
+
+def _side_by_side(g: pd.DataFrame) -> pd.DataFrame:
+    """One line per row of a paper table: for each quantity the paper's value, this run's, and
+    the two directions against the reference row ('<' / '>', paper first)."""
+    out = pd.DataFrame({"row": list(dict.fromkeys(g["row"]))})
+    for q, gq in g.groupby("quantity", sort=False):
+        r = gq.set_index("row")
+        out[f"{q}: paper"] = out.row.map(r["paper"])
+        out[f"{q}: this run"] = out.row.map(r["run"]).map(
+            lambda v: "not computed" if pd.isna(v) else f"{v:.4g}")
+        pd_, rd = r["paper_direction"].fillna(""), r["run_direction"].fillna("")
+        if (pd_ != "").any():  # quantities with no direction (e.g. parameter counts) get none
+            dirs = (pd_ + " / " + rd.where(rd != "", "–")).where(pd_ != "", "")
+            out[f"{q}: vs reference (paper / run)"] = out.row.map(dirs)
+    return out

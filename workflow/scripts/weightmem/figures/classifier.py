@@ -30,15 +30,25 @@ def heatmap(gen: WeightSet, train: WeightSet, distance: str, title: str, n_gen: 
     return plots.heatmap(sub.weights.numpy(), neigh.numpy(), cols, title, d.numpy())
 
 
-def min_distance(train_table: pd.DataFrame, gen_table: pd.DataFrame, title: str, xlabel: str):
+def min_distance_label(distance: str, histogram_reference: str | None = None) -> str:
+    """The histogram's x label: the method's weight distance, to its histogram reference."""
+    label = {"aligned": "min permutation-aligned L2 to training weights"}.get(
+        distance, "min L2 to training weights")
+    if histogram_reference:  # e.g. Hyper-Rep: one final-epoch model per run
+        label = label.replace("training weights", f"{histogram_reference} models")
+    return label
+
+
+def min_distance(train_table: pd.DataFrame, gen_table: pd.DataFrame, title: str, xlabel: str,
+                 ax=None):
     """Histogram of min L2; where the tables carry a separate histogram reference (hyperrep:
     final-epoch models), its distances, and only the training rows that belong to it."""
     if "min_l2_reference" in train_table:
         tr = train_table[train_table["in_reference"].astype(bool)]["min_l2_reference"]
         return plots.min_distance_histogram(tr.to_numpy(), gen_table["min_l2_reference"].to_numpy(),
-                                            title, xlabel)
+                                            title, xlabel, ax=ax)
     return plots.min_distance_histogram(train_table["min_l2"].to_numpy(),
-                                        gen_table["min_l2"].to_numpy(), title, xlabel)
+                                        gen_table["min_l2"].to_numpy(), title, xlabel, ax=ax)
 
 
 def decision_boundary(gen: WeightSet, train: WeightSet, gen_table: pd.DataFrame, data: ImageData,
@@ -72,10 +82,10 @@ def decision_boundary(gen: WeightSet, train: WeightSet, gen_table: pd.DataFrame,
 
 
 def performance_vs_novelty(tables: dict[str, pd.DataFrame], title: str, quality, novelty,
-                           seed: int = 0, colours: dict | None = None):
+                           seed: int = 0, colours: dict | None = None, ax=None):
     """Scatter of the method's quality column (y) against its novelty column (x), one series per
     set (``quality`` / ``novelty``: the declaration's weightmem.methods.Column)."""
     series = {name: (df[novelty.name].to_numpy(), df[quality.name].to_numpy())
               for name, df in tables.items()}
     return plots.performance_vs_novelty(series, title, xlabel=novelty.label, ylabel=quality.label,
-                                        seed=seed, colours=colours)
+                                        seed=seed, colours=colours, ax=ax)

@@ -61,13 +61,14 @@ def heatmap(generated: np.ndarray, neighbours: np.ndarray, indices: np.ndarray,
 
 
 def min_distance_histogram(train: np.ndarray, generated: np.ndarray, title: str,
-                           xlabel: str = "min L2 to training weights", bins: int = 15):
-    """15 equal-width bins over the joint range; bar height = % of that set's models."""
+                           xlabel: str = "min L2 to training weights", bins: int = 15, ax=None):
+    """15 equal-width bins over the joint range; bar height = % of that set's models. Draws into
+    ``ax`` (a panel of a larger figure) when given; returns the figure."""
     style()
     tr, ge = train[np.isfinite(train)], generated[np.isfinite(generated)]
     both = np.concatenate([tr, ge])
     edges = np.linspace(both.min(), both.max(), bins + 1) if both.size else np.linspace(0, 1, bins + 1)
-    fig, ax = plt.subplots(figsize=(5, 3.6))
+    fig, ax = plt.subplots(figsize=(5, 3.6)) if ax is None else (ax.figure, ax)
     for vals, name, col in ((tr, "training", COLOURS["training"]),
                             (ge, "generated", COLOURS["generated"])):
         w = np.full(len(vals), 100.0 / max(len(vals), 1))
@@ -106,11 +107,13 @@ def decision_boundaries(gen_maps: np.ndarray, train_maps: np.ndarray, extent: tu
 
 def performance_vs_novelty(series: dict[str, tuple[np.ndarray, np.ndarray]], title: str,
                            xlabel: str = "maximum similarity", ylabel: str = "accuracy (%)",
-                           n_points: int = 100, seed: int = 0, colours: dict | None = None):
-    """Scatter, ``n_points`` random models per series (without replacement)."""
+                           n_points: int = 100, seed: int = 0, colours: dict | None = None,
+                           ax=None):
+    """Scatter, ``n_points`` random models per series (without replacement); into ``ax`` when
+    given."""
     style()
     rng = np.random.default_rng(seed)
-    fig, ax = plt.subplots(figsize=(5.2, 4))
+    fig, ax = plt.subplots(figsize=(5.2, 4)) if ax is None else (ax.figure, ax)
     for name, (x, y) in series.items():
         ok = np.isfinite(x) & np.isfinite(y)
         x, y = x[ok], y[ok]

@@ -8,7 +8,7 @@ A method is one package (or, for a researcher's own generator, one file) holding
   not the default of its kind, the hooks ``behaviour``, ``table`` and ``model_figure``;
 * one rule file (``rules/<method>.smk`` for the built-in methods) with only its own stages: it must
   write ``results/<method>/weights/training.safetensors`` and ``.../generated.safetensors`` plus
-  whatever its declaration names (context, table inputs, extra sets, extra figures).
+  whatever its declaration names (context, table inputs, extra sets, extra and section figures).
 
 Everything else — noise baselines, behaviour, per-model tables, the weight-space figures,
 performance vs novelty, the report and the modeling-factors table — is the shared DAG, driven by
@@ -68,6 +68,9 @@ class Method:
     histogram_reference: str | None = None  # weight set of the min-L2 histogram (None = training)
     extra_sets: tuple[str, ...] = ()  # weight sets the report reads beside training/generated/noise
     extra_figures: tuple[str, ...] = ()  # figures its own rule file makes
+    # section → more figures its rule file makes when the section asks for them (e.g. Hyper-Rep's
+    # invariance bars, only with an invariance section)
+    section_figures: Callable[[dict], list[str]] = _nothing
     context: dict = field(default_factory=dict)  # extra behaviour inputs: name → path in its folder
     table_inputs: dict = field(default_factory=dict)  # extra table inputs: name → path in its folder
     noun: str = "model"  # what one row is, in figure titles
@@ -105,6 +108,10 @@ class Method:
     def figures(self) -> list[str]:
         return ["heatmap", "min_distance_to_training", self.model_figure,
                 "performance_vs_novelty", *self.extra_figures]
+
+    def figures_for(self, section: dict) -> list[str]:
+        """Its figures under a config section: the fixed ones and those the section asks for."""
+        return [*self.figures, *self.section_figures(section)]
 
     def hooks(self):
         """The module holding its stage functions and hooks (imported on demand: torch)."""

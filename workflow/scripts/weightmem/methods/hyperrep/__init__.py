@@ -57,6 +57,7 @@ METHOD = Method(
     stages="weightmem.methods.hyperrep.stages",
     targets=_more_tables,
     analysis=_invariance,
+    section_figures=_invariance,  # its bars beside the paper's (rules/hyperrep.smk)
     check=check,
     memory=memory,
 )
