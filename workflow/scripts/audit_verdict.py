@@ -22,4 +22,4 @@ out.update({"heldout_source": inputs["heldout_source"], "parameters": inputs["pa
 ctx.log.info("verdict %s: %s", out["verdict"], out["reason"])
 write_csv(per, snakemake.output.table)  # noqa: F821
 with atomic_path(snakemake.output.verdict, suffix=".json") as tmp:  # noqa: F821
-    tmp.write_text(json.dumps(out, indent=1, default=float))
+    tmp.write_text(json.dumps(copying.json_safe(out), indent=1))

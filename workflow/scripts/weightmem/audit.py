@@ -303,22 +303,43 @@ def write_set(src, path: str | Path, role: str, extra_rows: dict | None = None,
 
 
 class FileSource:
-    """A WeightSet file's rows read by column ranges (memory-mapped; weightmem.evaluation.weights
-    .nearest_streamed)."""
+    """A WeightSet file's rows read by column ranges with positioned reads (no memory map, so
+    the process holds only what it asked for; weightmem.evaluation.weights.nearest_streamed)."""
 
     def __init__(self, path: str | Path):
-        from safetensors import safe_open
+        import os
 
         self.path = str(path)
-        self._f = safe_open(self.path, framework="pt")
-        self._s = self._f.get_slice("weights")
-        self.n, self.dim = self._s.get_shape()
+        with open(self.path, "rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            header = json.loads(f.read(n))
+        w = header.get("weights")
+        if not w or w.get("dtype") != "F32" or len(w.get("shape", [])) != 2:
+            raise WeightFormatError(f"{path}: no float32 [N, D] 'weights' tensor")
+        self.n, self.dim = w["shape"]
+        self._start = 8 + n + w["data_offsets"][0]
+        self._fd = os.open(self.path, os.O_RDONLY)
+
+    def __del__(self):
+        import os
+
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
 
     def columns(self, start: int, stop: int, rows=None) -> torch.Tensor:
-        if rows is None:
-            return self._s[:, start:stop]
-        return torch.stack([self._s[r:r + 1, start:stop][0] for r in rows]) if len(rows) else \
-            torch.zeros(0, stop - start)
+        import os
+
+        import numpy as np
+
+        rows = range(self.n) if rows is None else rows
+        out = np.empty((len(rows), stop - start), dtype=np.float32)
+        width = (stop - start) * 4
+        for j, r in enumerate(rows):
+            got = os.preadv(self._fd, [memoryview(out[j]).cast("B")],
+                            self._start + (r * self.dim + start) * 4)
+            if got != width:
+                raise WeightFormatError(f"{self.path}: truncated (row {r})")
+        return torch.from_numpy(out)
 
 
 def import_sets(section: dict, out: dict, seed: int = 0, log=None) -> dict:
@@ -327,7 +348,9 @@ def import_sets(section: dict, out: dict, seed: int = 0, log=None) -> dict:
     runs of T are held out (weightmem.evaluation.copying.split_runs) and the rest is T. Returns
     what was read (for the report)."""
     from weightmem.evaluation.copying import split_runs
+    from weightmem.runtime import keep_freed_memory
 
+    keep_freed_memory()  # one model's buffers reused, not page-faulted afresh for every file
     keys = parse_keys(section.get("keys"))
     sets = {r: open_set(section[r], keys, r) for r in ("training", "generated", "heldout")
             if section.get(r)}

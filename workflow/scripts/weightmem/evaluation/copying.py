@@ -197,3 +197,16 @@ def _nanmedian(v) -> float:
     v = np.asarray(v, dtype=float)
     v = v[np.isfinite(v)]
     return float(np.median(v)) if len(v) else math.nan
+
+
+def json_safe(obj):
+    """NaN / inf → None and numpy scalars → Python numbers (strict JSON for verdict.json)."""
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, (np.generic,)):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj

@@ -58,8 +58,8 @@ def _exact_pairs(target, ref, pairs: list[tuple[int, int]], chunk: int) -> torch
     for c in range(0, target.dim, chunk):
         a = target.columns(c, min(c + chunk, target.dim), ti).to(torch.float64)
         b = ref.columns(c, min(c + chunk, ref.dim), ri).to(torch.float64)
-        for s in range(0, len(pairs), 64):  # [64, chunk] differences at a time
-            out[s:s + 64] += ((a[pt[s:s + 64]] - b[pr[s:s + 64]]) ** 2).sum(1)
+        for j, (x, y) in enumerate(zip(pt.tolist(), pr.tolist())):  # one [chunk] temporary
+            out[j] += float(torch.dist(a[x], b[y])) ** 2
     return out
 
 

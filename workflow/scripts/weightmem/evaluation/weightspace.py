@@ -15,7 +15,9 @@ def table(name: str, weights_path, train_path, distance: str, is_training: bool,
     from weightmem.audit import FileSource
     from weightmem.evaluation.copying import neighbour_ratio
     from weightmem.io import WeightFormatError, load_weightset
+    from weightmem.runtime import keep_freed_memory
 
+    keep_freed_memory()  # the column chunks' buffers are reused, not page-faulted afresh
     src, ref = FileSource(weights_path), FileSource(train_path)
     if src.dim != ref.dim:
         raise WeightFormatError(f"{weights_path}: D={src.dim}, the training set has D={ref.dim}")
