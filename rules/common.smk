@@ -96,10 +96,11 @@ def table_inputs(w):
     d = M(w.method)
     out = {
         "weights": f"{R}/{w.method}/weights/{w.set}.safetensors",
-        "behaviour": f"{R}/{w.method}/behaviour/{w.set}.safetensors",
         "train_weights": f"{R}/{w.method}/weights/training.safetensors",
-        "train_behaviour": f"{R}/{w.method}/behaviour/training.safetensors",
     }
+    if d.behaviour != "none":  # behaviour kind none: weight-space tables only
+        out["behaviour"] = f"{R}/{w.method}/behaviour/{w.set}.safetensors"
+        out["train_behaviour"] = f"{R}/{w.method}/behaviour/training.safetensors"
     if d.histogram_reference:
         out["reference"] = f"{R}/{w.method}/weights/{d.histogram_reference}.safetensors"
     return {**out, **in_method(w.method, d.table_inputs)}
@@ -148,7 +149,8 @@ def all_figures():
 
 def report_sets():
     """method -> the weight sets whose tables the report reads."""
-    return {m: ["training", "generated", *noise_sets(m), *M(m).extra_sets] for m in LISTED}
+    return {m: ["training", "generated", *noise_sets(m), *M(m).extra_sets,
+                *([M(m).heldout] if M(m).heldout else [])] for m in LISTED}
 
 
 def method_targets():

@@ -65,6 +65,24 @@ rule gpt_training_set:
     script:
         "../workflow/scripts/gpt_training_set.py"
 
+rule gpt_heldout_set:
+    input:
+        zoo=f"{R}/gpt/zoo/checkpoints.safetensors",
+    output:
+        f"{R}/gpt/weights/heldout.safetensors",
+    log:
+        logs("gpt/heldout_set"),
+    benchmark:
+        bench("gpt/heldout_set")
+    resources:
+        mem_mb=8000,
+        runtime=30,
+    conda:
+        "../envs/gpt.yaml"
+    script:
+        "../workflow/scripts/gpt_heldout_set.py"
+
+
 rule gpt_fit:
     input:
         zoo=f"{R}/gpt/zoo/checkpoints.safetensors",

@@ -10,9 +10,14 @@ def _t(acc, sim, l2, **extra):
                          "diverged": [False] * n, **extra})
 
 
-def _sets(gen_l2, gen_acc, gen_sim):
+def _sets(gen_l2, gen_acc, gen_sim, n=10):
+    """n generated models (the values repeated) and n held-out ones at distance ~9-10 with
+    similarity ~0.75 (new models of other runs)."""
+    k = n // len(gen_l2)
     return {"training": _t([95, 96], [0.7, 0.8], [9.0, 10.0]),
-            "generated": _t(gen_acc, gen_sim, gen_l2),
+            "generated": _t(gen_acc * k, gen_sim * k, gen_l2 * k),
+            "heldout": _t([95] * n, [0.7 + 0.01 * i for i in range(n)],
+                          [9.0 + 0.1 * i for i in range(n)]),
             "noise0.05": _t([94, 94], [0.9, 0.9], [1.0, 1.0]),
             "noise0.1": _t([90, 90], [0.6, 0.6], [2.0, 2.0])}
 
@@ -25,7 +30,26 @@ def test_a_copying_generator_satisfies_f1_f3_f4():
     f = by_finding(report.findings(methods.get("gpt"), _sets([1.0, 2.0], [95, 95], [0.99, 0.97]),
                                    ["noise0.05", "noise0.1"]))
     assert f["F1"]["holds"] and f["F3"]["holds"] and f["F4"]["holds"]
-    assert "ratio 0.16" in f["F1"]["evidence"]
+    assert f["F1"]["verdict"] == "copies" and f["F1"]["z_u"] < -3
+    assert "ratio 0.16" in f["F1"]["evidence"]  # the study's comparison stays in the evidence
+
+
+def test_too_few_or_no_heldout_models_is_inconclusive():
+    sets = _sets([1.0, 2.0], [95, 95], [0.99, 0.97], n=4)
+    f = by_finding(report.findings(methods.get("gpt"), sets, ["noise0.05"]))
+    assert not f["F1"]["holds"] and f["F1"]["verdict"] == "inconclusive"
+    assert "too few models" in f["F1"]["evidence"]
+    del sets["heldout"]
+    f = by_finding(report.findings(methods.get("gpt"), sets, ["noise0.05"]))
+    assert f["F1"]["verdict"] == "inconclusive" and "no held-out" in f["F1"]["evidence"]
+
+
+def test_closer_but_not_materially_is_inconclusive():
+    # generated models a hair closer than the held-out ones (9.0-9.9): significant, not material
+    sets = _sets([8.95 + 0.1 * i for i in range(40)], [95] * 40, [0.75] * 40, n=40)
+    sets["heldout"]["min_l2"] = [9.0 + 0.1 * i for i in range(40)]
+    f = by_finding(report.findings(methods.get("gpt"), sets, ["noise0.05"]))
+    assert f["F1"]["verdict"] != "copies" and not f["F1"]["holds"]
 
 
 def test_a_novel_good_generator_fails_them():
@@ -65,7 +89,9 @@ def test_hyperdiffusion_uses_chamfer_for_quality_and_novelty():
         return by_finding(report.findings(methods.get("hyperdiffusion"), sets, ["noise0.02"]))
 
     f = run(0.01)  # as good as the noise baseline's shapes but no newer: a copier
-    assert f["F1"]["holds"] and f["F3"]["holds"] and f["F4"]["holds"]
+    assert f["F4"]["holds"]
+    # no held-out fields: the copying test cannot decide F1 / F3
+    assert f["F1"]["verdict"] == f["F3"]["verdict"] == "inconclusive"
     f = run(0.5)  # better test Chamfer *and* farther from training shapes than the noise
     assert not f["F3"]["holds"] and not f["F4"]["holds"]
     assert "beaten (better on both): noise0.02" in f["F4"]["evidence"]

@@ -7,7 +7,8 @@ and string metadata:
   * ``weightmem.layout``: JSON list of [name, shape] in flattening order (sum of sizes = D),
   * ``weightmem.rows``: JSON dict of per-row columns (run, step, role, losses ...), each of length N,
   * ``weightmem.provenance``: JSON dict (config hash, seed, package versions, what made it),
-  * ``weightmem.arch``: architecture tag understood by :mod:`weightmem.nets` (e.g. ``mlp:64-10-10``).
+  * ``weightmem.arch``: architecture tag understood by :mod:`weightmem.nets` (e.g. ``mlp:64-10-10``),
+    or ``custom`` for a researcher's layout with no network here (``weightmem audit``).
 
 Every write goes to a temporary name in the same folder and is renamed into place, so a crash never
 leaves a half-written file where a reader (or Snakemake) would take it for a finished one.
@@ -363,8 +364,8 @@ def load_weightset(path: str | os.PathLike, expect_arch: str | None = None,
         ws = WeightSet(w, layout, arch, rows, prov, extra)
     except WeightFormatError as e:
         raise WeightFormatError(f"{path}: {e}") from e
-    try:
-        implied = arch_layout(arch)
+    try:  # 'custom': a researcher's layout (weightmem audit) with no network here
+        implied = ws.layout if arch.partition(":")[0] == "custom" else arch_layout(arch)
     except ValueError as e:
         raise WeightFormatError(f"{path}: unknown architecture '{arch}' ({e})") from e
     if implied != ws.layout:

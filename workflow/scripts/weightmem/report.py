@@ -1,7 +1,12 @@
 """The study's findings F1-F5 (docs/study.md), decided from the computed tables, and the report page.
 
-Every verdict is a plain comparison of means/medians from the per-model tables, printed with the
-numbers it rests on, whichever way it comes out. Quality and novelty come from each method's
+F1 and F3 (does the generator copy?) are decided by the Z_U data-copying test
+(weightmem.evaluation.copying): the generated models' distances to the training set against those
+of held-out models from runs the generator never saw (the declaration's ``heldout`` set, e.g.
+G.pt's held-out runs) — "copies" only when significantly *and* materially closer; without a
+held-out set the verdict is "inconclusive". The study's comparison of medians is kept in the
+evidence. F2, F4 and F5 are plain comparisons of means/medians, printed with the numbers they
+rest on, whichever way they come out. Quality and novelty come from each method's
 declaration (weightmem.methods.Method: e.g. accuracy and 1 − max similarity for classifiers, min
 Chamfer distance to test / training shapes for neural fields), oriented so that higher = better /
 newer; the claim checked (near copies: F1, F3; interpolations: F2) is the declaration's too.
@@ -13,6 +18,7 @@ import html
 import numpy as np
 import pandas as pd
 
+from weightmem.evaluation import copying
 from weightmem.methods import Method
 
 def usable_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -34,6 +40,8 @@ def weight_distance(method: Method, df: pd.DataFrame) -> pd.Series:
 
 def quality_novelty(method: Method, d: pd.DataFrame) -> tuple[float, float]:
     """(quality, novelty) of the usable rows ``d``, oriented so that higher is better / newer."""
+    if method.quality.name not in d or method.novelty.name not in d:
+        return float("nan"), float("nan")
     return (method.quality.oriented(float(d[method.quality.name].mean())),
             method.novelty.oriented(float(d[method.novelty.name].mean())))
 
@@ -84,12 +92,17 @@ def findings(method: Method, tables: dict[str, pd.DataFrame], noise: list[str],
             f"themselves {tr.median_min_l2:.4g} (ratio {ratio:.2f})")
     name = method.name
     if method.claim == "copies":
-        out.append(_row("F1", name, gen.median_min_l2 < tr.median_min_l2,
-                        "generated models are closer to training models than those are to each "
-                        "other", dist))
-        out.append(_row("F3", name, gen.novelty <= tr.novelty,
-                        "generated models behave like their nearest training model",
-                        f"mean {nname}: generated {gen.novelty:.3f}, training {tr.novelty:.3f}"))
+        v = copying_test(method, tables, "weights")
+        out.append(_row("F1", name, v["verdict"] == "copies",
+                        "generated models are copies of training models (closer to them than "
+                        "new models of other runs are)",
+                        f"{v['reason']}; the study's comparison: {dist}", v))
+        if method.behaviour != "none":
+            v = copying_test(method, tables, "behaviour")
+            out.append(_row("F3", name, v["verdict"] == "copies",
+                            "generated models behave like their nearest training model",
+                            f"{v['reason']}; the study's comparison: mean {nname}: generated "
+                            f"{gen.novelty:.3f}, training {tr.novelty:.3f}", v))
     if method.claim == "interpolates":
         base = [b for b in method.extra_sets if b in s.index]
         near = ", ".join(f"{b} {s.loc[b].quality:.2f} / {s.loc[b].novelty:.3f}" for b in base)
@@ -98,6 +111,8 @@ def findings(method: Method, tables: dict[str, pd.DataFrame], noise: list[str],
                         "each other, and sit with the average/gaussian baselines",
                         f"{dist}; {qname} / {nname}: generated {gen.quality:.2f} / "
                         f"{gen.novelty:.3f}, {near}"))
+    if method.behaviour == "none":  # weight space only: no quality to compare with the noise
+        return out
     beaten = [b for b in noise if gen.quality >= s.loc[b].quality and gen.novelty > s.loc[b].novelty]
     pts = "; ".join(f"{b} {s.loc[b].quality:.3g} / {s.loc[b].novelty:.3g}" for b in noise)
     ev = (f"{qname} / {nname}: generated {gen.quality:.3g} / {gen.novelty:.3g}; {pts}; "
@@ -129,9 +144,35 @@ def _oriented_name(col) -> str:
     return {"mean": short, "negate": f"−{short}", "one_minus": f"1 − {short}"}[col.orient]
 
 
-def _row(finding, method, holds, claim, evidence) -> dict:
+def copying_test(method: Method, tables: dict[str, pd.DataFrame], space: str) -> dict:
+    """The Z_U verdict (weightmem.evaluation.copying) of the generated set against the method's
+    held-out set, on the weight distance (``weights``) or the behavioural novelty
+    (``behaviour``); "inconclusive" where the method has no held-out models."""
+    held = tables.get(method.heldout) if method.heldout else None
+    if held is None:
+        return {"verdict": "inconclusive", "z_u": float("nan"), "p_value": float("nan"),
+                "reason": "inconclusive: no held-out models (real models of runs the generator "
+                          "never saw) to compare with"}
+    gen = tables["generated"]
+    if space == "weights":
+        return copying.verdict(weight_distance(method, gen), weight_distance(method, held),
+                               what="distance to the nearest training model")
+
+    def novelty(df):  # oriented: higher = newer, ranked like a distance; unusable rows left out
+        v = df[method.novelty.name].to_numpy(dtype=float).copy()
+        bad = len(df) != len(usable_rows(df))
+        if bad:
+            v[~df.index.isin(usable_rows(df).index)] = np.nan
+        return np.array([method.novelty.oriented(x) for x in v])
+
+    return copying.verdict(novelty(gen), novelty(held), what=f"novelty ({method.novelty.label})")
+
+
+def _row(finding, method, holds, claim, evidence, test: dict | None = None) -> dict:
     return {"finding": finding, "method": method, "holds": bool(holds), "claim": claim,
-            "evidence": evidence}
+            "evidence": evidence, "verdict": (test or {}).get("verdict"),
+            "z_u": (test or {}).get("z_u", float("nan")),
+            "p_value": (test or {}).get("p_value", float("nan"))}
 
 
 def html_page(findings_df: pd.DataFrame, summary_df: pd.DataFrame, figures: list[str],

@@ -17,6 +17,7 @@ OFFSETS = {
     "hyperdiffusion.reference_clouds": 21,  # training shapes; test shapes + 1
     "behaviour": 31,  # neural-field meshing and point sampling
     "analysis.invariance": 0,
+    "audit": 41,  # whole runs of T held out when no H is given
 }
 
 

@@ -2,7 +2,8 @@
 
 ``weights`` (plain / permutation-aligned nearest neighbours), ``behaviour`` (accuracy, error
 masks, error-IoU similarity), ``shapes`` (meshes, point clouds, Chamfer), and one module per
-behaviour kind of the method contract — ``classifier`` and ``fields`` — each with the three hooks
+behaviour kind of the method contract — ``classifier``, ``fields`` and ``weightspace`` (kind
+``none``: weight space only) — each with the three hooks
 the shared rules call: ``evaluate_behaviour``, ``evaluate_table``, ``draw_model_outputs``. A
 method's own module may define any of them to replace its kind's (P-diff: behaviour inside the
 frozen base network)."""
@@ -11,7 +12,8 @@ from __future__ import annotations
 import importlib
 
 KIND_MODULES = {"classifier": "weightmem.evaluation.classifier",
-                "field": "weightmem.evaluation.fields"}
+                "field": "weightmem.evaluation.fields",
+                "none": "weightmem.evaluation.weightspace"}
 HOOKS = ("evaluate_behaviour", "evaluate_table", "draw_model_outputs")
 
 

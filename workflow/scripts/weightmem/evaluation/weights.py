@@ -9,28 +9,139 @@ from scipy.optimize import linear_sum_assignment
 
 
 def pairwise_sq_l2(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Squared distances [M, N] as |a|² + |b|² − 2ab in float64 (float32 would lose the small
-    distances between near-copies to cancellation)."""
+    """Squared distances [M, N] as |a|² + |b|² − 2ab in float64. Fast, but at large norms the
+    cancellation costs absolute accuracy (~D·ε·|a|²): use it to rank, and :func:`nearest` (which
+    recomputes the nearest candidates exactly) for the distances themselves."""
     a64, b64 = a.to(torch.float64), b.to(torch.float64)
     d = (a64 * a64).sum(1)[:, None] + (b64 * b64).sum(1)[None, :] - 2.0 * a64 @ b64.T
     return d.clamp_min_(0.0)
 
 
+_EPS64 = float(torch.finfo(torch.float64).eps)
+
+
+class ArraySource:
+    """Rows of an in-memory [N, D] tensor, read by column ranges (the interface of
+    :func:`nearest_streamed`; :class:`weightmem.audit.FileSource` reads a file the same way)."""
+
+    def __init__(self, weights: torch.Tensor):
+        self.weights = weights
+        self.n, self.dim = weights.shape
+
+    def columns(self, start: int, stop: int, rows=None) -> torch.Tensor:
+        w = self.weights if rows is None else self.weights[torch.as_tensor(rows, dtype=torch.long)]
+        return w[:, start:stop]
+
+
+def _select(approx: torch.Tensor, tol: torch.Tensor, k: int) -> list[list[int]]:
+    """Per target row, the references that can still be among its k nearest once the rounding
+    error ``tol`` of the approximate squared distances is accounted for."""
+    kk = min(k, approx.shape[1])
+    if kk == 0:
+        return [[] for _ in range(approx.shape[0])]
+    kth = approx.topk(kk, dim=1, largest=False).values[:, -1:]
+    keep = torch.isfinite(approx) & (approx <= kth + 2.0 * tol)
+    return [row.nonzero().flatten().tolist() for row in keep]
+
+
+def _exact_pairs(target, ref, pairs: list[tuple[int, int]], chunk: int) -> torch.Tensor:
+    """Σ(a − b)² in float64 for each (target row, reference row) pair, by column chunks."""
+    out = torch.zeros(len(pairs), dtype=torch.float64)
+    if not pairs:
+        return out
+    ti = sorted({t for t, _ in pairs})
+    ri = sorted({r for _, r in pairs})
+    tpos = {t: j for j, t in enumerate(ti)}
+    rpos = {r: j for j, r in enumerate(ri)}
+    pt = torch.tensor([tpos[t] for t, _ in pairs])
+    pr = torch.tensor([rpos[r] for _, r in pairs])
+    for c in range(0, target.dim, chunk):
+        a = target.columns(c, min(c + chunk, target.dim), ti).to(torch.float64)
+        b = ref.columns(c, min(c + chunk, ref.dim), ri).to(torch.float64)
+        for j, (x, y) in enumerate(zip(pt.tolist(), pr.tolist())):  # one [chunk] temporary
+            out[j] += float(torch.dist(a[x], b[y])) ** 2
+    return out
+
+
+def nearest_streamed(target, ref, k: int = 1, exclude_self: bool = False, offset: int = 0,
+                     memory: float = 256e6, progress=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """k nearest reference rows by L2 for every target row: (distances [M, k], indices [M, k]),
+    reading both sets by column ranges (``source.columns(start, stop, rows=None)``) so that
+    neither has to fit in memory — only ``memory`` bytes of columns and the [M, N] distances.
+
+    Pass 1 accumulates |a−μ|² + |b−μ|² − 2(a−μ)(b−μ) in float64 over column chunks (μ: the
+    reference's column means, which shrinks the norms the cancellation scales with); pass 2
+    recomputes Σ(a−b)² exactly for every reference that can still be among a target's k nearest
+    given pass 1's worst-case rounding error (4·D·ε·(|a−μ|² + |b−μ|²)), and ranks by it. So
+    near-copies at large norms get their true distance (to float64 rounding of the sum), not the
+    cancellation's. Non-finite rows get +inf distances (flagged upstream, never crashed on).
+    With ``exclude_self`` the targets are reference rows ``offset``.. (never their own
+    neighbour)."""
+    if exclude_self and offset + target.n > ref.n:
+        raise ValueError("exclude_self needs the targets to be rows of the reference set")
+    if target.dim != ref.dim:
+        raise ValueError(f"targets have D={target.dim}, references D={ref.dim}")
+    M, N, D = target.n, ref.n, ref.dim
+    same = target is ref
+    chunk = max(1, min(D, int(memory // (8 * max(1, M + (0 if same else N))))))
+    gram = torch.zeros(M, N, dtype=torch.float64)
+    nt = torch.zeros(M, dtype=torch.float64)
+    nr = torch.zeros(N, dtype=torch.float64)
+    ok_t = torch.ones(M, dtype=torch.bool)
+    ok_r = torch.ones(N, dtype=torch.bool)
+    starts = range(0, D, chunk)
+    for c in (progress(starts) if progress else starts):
+        b = ref.columns(c, min(c + chunk, D)).to(torch.float64)
+        fin_r = torch.isfinite(b).all(1)
+        ok_r &= fin_r
+        mu = b[fin_r].mean(0) if bool(fin_r.any()) else torch.zeros(b.shape[1], dtype=torch.float64)
+        b = torch.where(fin_r[:, None], b - mu, torch.zeros_like(b))
+        if same:
+            a, fin_t = b, fin_r
+        else:
+            a = target.columns(c, min(c + chunk, D)).to(torch.float64)
+            fin_t = torch.isfinite(a).all(1)
+            a = torch.where(fin_t[:, None], a - mu, torch.zeros_like(a))
+        ok_t &= fin_t
+        gram.addmm_(a, b.T)
+        nt += (a * a).sum(1)
+        nr += (b * b).sum(1)
+    approx = (nt[:, None] + nr[None, :] - 2.0 * gram).clamp_min_(0.0)
+    tol = 4.0 * D * _EPS64 * (nt[:, None] + nr[None, :])
+    bad = ~(ok_t[:, None] & ok_r[None, :])
+    if exclude_self:
+        r = torch.arange(M)
+        bad[r, r + offset] = True
+    approx[bad] = float("inf")
+    cand = _select(approx, tol, k)
+    pairs = [(m, n) for m, row in enumerate(cand) for n in row]
+    exact = _exact_pairs(target, ref, pairs, chunk)
+    kk = min(k, N)
+    dist = torch.full((M, max(kk, 0)), float("inf"), dtype=torch.float64)
+    idx = torch.zeros(M, max(kk, 0), dtype=torch.long)
+    j = 0
+    for m, row in enumerate(cand):
+        vals = exact[j:j + len(row)]
+        j += len(row)
+        order = sorted(range(len(row)), key=lambda i: (float(vals[i]), row[i]))[:kk]
+        for q, i in enumerate(order):
+            dist[m, q], idx[m, q] = vals[i], row[i]
+    return dist.sqrt().to(torch.float32), idx
+
+
 def nearest(targets: torch.Tensor, reference: torch.Tensor, k: int = 1, exclude_self: bool = False,
             block: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
-    """k nearest reference rows by plain L2 for every target: (distances [M, k], indices [M, k]).
-    Non-finite targets get +inf distances (flagged upstream, not crashed on)."""
+    """k nearest reference rows by plain L2 for every target: (distances [M, k], indices [M, k]),
+    ``block`` targets at a time (:func:`nearest_streamed`: the nearest candidates recomputed
+    exactly, so large norms do not cost the small distances). Non-finite targets get +inf."""
     if exclude_self and targets.shape != reference.shape:
         raise ValueError("exclude_self needs the targets to be the reference set")
+    ref = ArraySource(reference)
     dist, idx = [], []
     for s in range(0, targets.shape[0], block):
-        d = pairwise_sq_l2(targets[s:s + block], reference)
-        d = torch.where(torch.isfinite(d), d, torch.full_like(d, float("inf")))
-        if exclude_self:
-            r = torch.arange(d.shape[0])
-            d[r, r + s] = float("inf")
-        v, i = d.topk(min(k, reference.shape[0]), dim=1, largest=False)
-        dist.append(v.sqrt().to(torch.float32))
+        t = targets[s:s + block]
+        d, i = nearest_streamed(ArraySource(t), ref, k=k, exclude_self=exclude_self, offset=s)
+        dist.append(d)
         idx.append(i)
     return torch.cat(dist), torch.cat(idx)
 

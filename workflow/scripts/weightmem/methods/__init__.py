@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-BEHAVIOUR_KINDS = ("classifier", "field")  # image classifier on a dataset; neural field → shape
+# image classifier on a dataset; neural field → shape; none: weight space only (an audit without
+# --behaviour: no behaviour files, weight-space tables, no model-outputs or quality figures)
+BEHAVIOUR_KINDS = ("classifier", "field", "none")
 ORIENTS = ("mean", "negate", "one_minus")  # how a column's mean becomes "higher = better / newer"
 BUILTIN = ("gpt", "hyperrep", "hyperdiffusion", "pdiff")
 
@@ -66,6 +68,9 @@ class Method:
     noise_units: str = "raw"  # raw | normalised (÷ the training set's normalisation_scale)
     claim: str = "copies"  # the study's claim for it: "copies" (F1, F3) or "interpolates" (F2)
     histogram_reference: str | None = None  # weight set of the min-L2 histogram (None = training)
+    # weight set of real models from runs the generator never saw (the Z_U test's held-out set,
+    # weightmem.evaluation.copying); None: F1/F3 are inconclusive by that test
+    heldout: str | None = None
     extra_sets: tuple[str, ...] = ()  # weight sets the report reads beside training/generated/noise
     extra_figures: tuple[str, ...] = ()  # figures its own rule file makes
     # section → more figures its rule file makes when the section asks for them (e.g. Hyper-Rep's
@@ -100,12 +105,14 @@ class Method:
                              f"copies|interpolates")
 
     @property
-    def model_figure(self) -> str:
+    def model_figure(self) -> str | None:
         """Its 'model outputs' panel: decision boundaries (classifiers) or rendered shapes."""
-        return "decision_boundary" if self.behaviour == "classifier" else "render_shapes"
+        return {"classifier": "decision_boundary", "field": "render_shapes"}.get(self.behaviour)
 
     @property
     def figures(self) -> list[str]:
+        if self.behaviour == "none":  # weight space only
+            return ["heatmap", "min_distance_to_training", *self.extra_figures]
         return ["heatmap", "min_distance_to_training", self.model_figure,
                 "performance_vs_novelty", *self.extra_figures]
 
@@ -143,10 +150,13 @@ def _import(name: str, module: str | None):
 
 
 def get(name: str, config: dict | None = None) -> Method:
-    """The declaration of method ``name`` (its module from ``config[name]['module']`` if set)."""
+    """The declaration of method ``name`` (its module from ``config[name]['module']`` if set):
+    the module's ``METHOD``, or ``declare(section)`` where its facts depend on its config section
+    (the audit: behaviour only when asked)."""
     section = (config or {}).get(name) or {}
     mod = _import(name, section.get("module"))
-    decl = getattr(mod, "METHOD", None)
+    declare = getattr(mod, "declare", None)
+    decl = declare(section) if callable(declare) else getattr(mod, "METHOD", None)
     if not isinstance(decl, Method) or decl.name != name:
         raise ValueError(f"method '{name}': its module {mod.__name__} has no METHOD = "
                          f"Method(name='{name}', ...)")

@@ -69,6 +69,7 @@ METHOD = Method(
     novelty=MAX_SIMILARITY,
     distance="aligned",  # one-hidden-layer MLPs: hidden-neuron permutations are exact symmetries
     noise_units="normalised",  # the study's amplitudes are in G.pt's normalised units (docs/gpt.md §4)
+    heldout="heldout",  # final checkpoints of the held-out runs (the Z_U test's H)
     rules="rules/gpt.smk",
     stages="weightmem.methods.gpt.stages",
     check=check,

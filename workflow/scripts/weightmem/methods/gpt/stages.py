@@ -80,6 +80,16 @@ def training_set(zoo: WeightSet, target_std: float) -> WeightSet:
                      {**zoo.provenance, "stage": "training", "normalisation_scale": scale})
 
 
+def heldout_set(zoo: WeightSet) -> WeightSet:
+    """The final checkpoints of the held-out runs (whose inits prompt the generator, and which
+    it never saw): the held-out set H of the Z_U copying test (weightmem.evaluation.copying)."""
+    W, _, runs = runs_tensor(zoo, "heldout")
+    return WeightSet(W[:, -1].clone(), zoo.layout, zoo.arch,
+                     {"run": runs, "step": [int(max(zoo.rows["step"]))] * len(runs),
+                      "role": ["heldout"] * len(runs)},
+                     {**zoo.provenance, "stage": "heldout"})
+
+
 def fit(zoo: WeightSet, scale: float, gen_cfg: dict, seed: int, device: torch.device, log=None):
     cfg = G.config_from_dict(gen_cfg)
     W, L, _ = runs_tensor(zoo, "train")

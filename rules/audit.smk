@@ -1,0 +1,59 @@
+# weightmem audit (weightmem.methods.audit): a researcher's training / generated / held-out
+# models read from their files; the shared DAG does baselines, tables, figures and the report;
+# the verdict is the Z_U data-copying test. `snakemake audit` (what `weightmem audit` runs).
+
+
+localrules:
+    audit,
+
+
+rule audit_import:
+    output:
+        training=f"{R}/audit/weights/training.safetensors",
+        generated=f"{R}/audit/weights/generated.safetensors",
+        heldout=f"{R}/audit/weights/heldout.safetensors",
+        inputs=f"{R}/audit/inputs.json",
+    params:
+        section=lambda w: config["audit"],
+        seed=seed("audit"),
+    log:
+        logs("audit/import"),
+    benchmark:
+        bench("audit/import")
+    resources:
+        mem_mb=2000,
+        runtime=120,
+    conda:
+        "../envs/eval.yaml"
+    script:
+        "../workflow/scripts/audit_import.py"
+
+
+rule audit_verdict:
+    input:
+        training=f"{R}/audit/tables/training.csv",
+        generated=f"{R}/audit/tables/generated.csv",
+        heldout=f"{R}/audit/tables/heldout.csv",
+        inputs=f"{R}/audit/inputs.json",
+    output:
+        verdict=f"{R}/verdict.json",
+        table=f"{R}/tables/audit.csv",
+    params:
+        section=lambda w: config["audit"],
+    log:
+        logs("audit/verdict"),
+    benchmark:
+        bench("audit/verdict")
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/eval.yaml"
+    script:
+        "../workflow/scripts/audit_verdict.py"
+
+
+rule audit:
+    input:
+        f"{R}/verdict.json",
+        f"{R}/report.html",

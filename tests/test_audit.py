@@ -1,0 +1,240 @@
+"""weightmem audit: the copying statistics (against scipy), the streamed stable nearest
+neighbours, the inputs' refusals and the end-to-end audit through the DAG."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+from scipy.stats import mannwhitneyu
+
+from dagrun import ENV, ROOT
+from weightmem import audit as A
+from weightmem.evaluation import copying as C
+from weightmem.evaluation.weights import nearest, pairwise_sq_l2
+
+
+# ---------------------------------------------------------------- statistics
+@pytest.mark.parametrize("m, n, ties, shift", [(10, 12, False, 0.5), (30, 25, True, 0.0),
+                                               (8, 40, True, -1.0)])
+def test_z_u_matches_scipy_mann_whitney(m, n, ties, shift):
+    rng = np.random.default_rng(m * n)
+    x, y = rng.normal(shift, size=m), rng.normal(size=n)
+    if ties:
+        x, y = np.round(x, 1), np.round(y, 1)
+    r = C.z_u(x, y)
+    s = mannwhitneyu(x, y, alternative="less", method="asymptotic", use_continuity=False)
+    assert r["u"] == pytest.approx(s.statistic)
+    assert r["p_value"] == pytest.approx(s.pvalue, rel=1e-9)
+    assert r["closer_chance"] == pytest.approx(1 - s.statistic / (m * n))
+
+
+def test_verdict_rule():
+    held = np.linspace(9, 11, 20)
+    assert C.verdict(held * 1e-3, held)["verdict"] == "copies"
+    assert C.verdict(held + 0.01, held)["verdict"] == "does-not-copy"
+    assert C.verdict(held[:5] * 1e-3, held)["verdict"] == "inconclusive"  # too few
+    # many models a little closer: significant but not material
+    rng = np.random.default_rng(0)
+    h = rng.normal(10, 0.3, 400)
+    g = rng.normal(9.85, 0.3, 400)
+    v = C.verdict(g, h)
+    assert v["p_value"] < 0.01 and v["closer_chance"] < 0.9 and v["verdict"] == "inconclusive"
+
+
+def test_copy_flags_and_neighbour_ratio():
+    flags = C.copy_flags([0.1, 5.0, np.nan], [0, 1, 0], [1.0, 1.0])
+    assert flags.tolist() == [True, False, False]
+    assert C.neighbour_ratio([1.0, 1.0], [4.0, 0.0])[0] == 0.25
+
+
+# ---------------------------------------------------------------- distances
+def test_nearest_is_exact_at_large_norms():
+    g = torch.Generator().manual_seed(0)
+    D = 200_000
+    ref = torch.randn(16, D, generator=g) * (2800 / D ** 0.5)
+    tgt = ref[5:6] + torch.randn(1, D, generator=g) * (2.8e-5 / D ** 0.5)
+    true = float(((tgt.double() - ref[5:6].double()) ** 2).sum().sqrt())
+    old = float(pairwise_sq_l2(tgt, ref).min().sqrt())
+    d, i = nearest(tgt, ref)
+    assert int(i) == 5 and float(d) == pytest.approx(true, rel=1e-4)
+    assert abs(old - true) > 0.1 * true  # the matrix formula alone is off
+
+
+def test_nearest_unchanged_on_ordinary_sets():
+    x = torch.randn(200, 300, generator=torch.Generator().manual_seed(1))
+    d2 = pairwise_sq_l2(x, x)
+    d2.fill_diagonal_(float("inf"))
+    v, i = d2.topk(2, largest=False)
+    d, j = nearest(x, x, k=2, exclude_self=True, block=37)
+    assert torch.equal(i, j) and (v.sqrt().float() - d).abs().max() < 1e-6
+
+
+# ---------------------------------------------------------------- inputs
+def _mlp(g, h=6):
+    return {"fc1.weight": torch.randn(h, 4, generator=g), "fc1.bias": torch.randn(h, generator=g),
+            "fc2.weight": torch.randn(3, h, generator=g), "fc2.bias": torch.randn(3, generator=g)}
+
+
+def _folder(path, models, suffix=".safetensors", prefix="run"):
+    path.mkdir(parents=True)
+    for k, sd in enumerate(models):
+        f = path / f"{prefix}{k}_step1{suffix}"
+        save_file(sd, str(f)) if suffix == ".safetensors" else torch.save(sd, f)
+    return path
+
+
+def _out(tmp_path):
+    return {r: tmp_path / f"{r}.safetensors" for r in ("training", "generated", "heldout")}
+
+
+def test_layout_mismatch_names_both_files_and_the_key(tmp_path):
+    g = torch.Generator().manual_seed(0)
+    t = _folder(tmp_path / "T", [_mlp(g) for _ in range(4)])
+    gen = _folder(tmp_path / "G", [_mlp(g, h=7) for _ in range(3)])
+    with pytest.raises(A.AuditInputError, match=r"T/run0_step1.*G/run0_step1.*fc1\.bias.*\[6\]"):
+        A.import_sets({"training": str(t), "generated": str(gen)}, _out(tmp_path))
+    odd = [_mlp(g) for _ in range(3)]
+    odd[2]["extra.weight"] = torch.zeros(2)
+    t2 = _folder(tmp_path / "T2", odd)
+    with pytest.raises(A.AuditInputError, match=r"run0_step1.*run2_step1.*extra\.weight"):
+        A.import_sets({"training": str(t2), "generated": str(t)}, _out(tmp_path))
+
+
+def test_pickle_only_file_is_refused_with_how_to_convert(tmp_path):
+    g = torch.Generator().manual_seed(0)
+    t = _folder(tmp_path / "T", [_mlp(g) for _ in range(4)], suffix=".pt")
+    torch.save({"sd": _mlp(g), "opt": argparse_namespace()}, t / "run9_step1.pt")
+    with pytest.raises(A.AuditInputError, match="needs pickle.*weights_only=False.*save_file"):
+        A.import_sets({"training": str(t), "generated": str(t)}, _out(tmp_path))
+
+
+def argparse_namespace():
+    import argparse
+
+    return argparse.Namespace(lr=0.1)
+
+
+def test_one_model_training_set_and_empty_folder_are_clear_errors(tmp_path):
+    g = torch.Generator().manual_seed(0)
+    one = _folder(tmp_path / "T", [_mlp(g)])
+    gen = _folder(tmp_path / "G", [_mlp(g) for _ in range(3)])
+    with pytest.raises(A.AuditInputError, match="1 run"):
+        A.import_sets({"training": str(one), "generated": str(gen)}, _out(tmp_path))
+    with pytest.raises(A.AuditInputError, match="1 model.*at least 2"):
+        A.import_sets({"training": str(one), "generated": str(gen), "heldout": str(gen)},
+                      _out(tmp_path))
+    (tmp_path / "E").mkdir()
+    with pytest.raises(A.AuditInputError, match="no .safetensors/.pt/.pth files"):
+        A.import_sets({"training": str(tmp_path / "E"), "generated": str(gen)}, _out(tmp_path))
+
+
+def test_nan_rows_are_flagged_not_crashed_on(tmp_path):
+    from weightmem.evaluation import weightspace
+
+    g = torch.Generator().manual_seed(0)
+    models = [_mlp(g) for _ in range(6)]
+    bad = [_mlp(g) for _ in range(3)]
+    bad[1]["fc2.bias"][0] = float("nan")
+    t, gen = _folder(tmp_path / "T", models), _folder(tmp_path / "G", bad, suffix=".pt")
+    out = _out(tmp_path)
+    info = A.import_sets({"training": str(t), "generated": str(gen), "heldout": str(t)}, out)
+    assert info["sets"]["generated"]["non_finite"] == [1] and info["arch"] == "mlp:4-6-3"
+    df = weightspace.table("generated", out["generated"], out["training"], "plain", False)
+    assert df.finite.tolist() == [True, False, True] and df.nearest_by_l2.isna().tolist()[1]
+
+
+def test_keys_filter_and_matrix_input(tmp_path):
+    g = torch.Generator().manual_seed(0)
+    t = _folder(tmp_path / "T", [_mlp(g) for _ in range(4)])
+    out = _out(tmp_path)
+    info = A.import_sets({"training": str(t), "generated": str(t), "heldout": str(t),
+                          "keys": "fc2.*"}, out)
+    assert info["parameters"] == 3 * 6 + 3 and info["arch"] == "custom"
+    # a WeightSet as input (the full one written without --keys), filtered by --keys
+    full = _out(tmp_path / "full")
+    A.import_sets({"training": str(t), "generated": str(t), "heldout": str(t)}, full)
+    info = A.import_sets({"training": str(t), "generated": str(full["training"]),
+                          "heldout": str(t), "keys": "fc2.*"}, out)
+    assert info["sets"]["generated"]["models"] == 4 and info["parameters"] == 21
+    # a bare [N, D] matrix has no names: its layout differs from the state dicts'
+    save_file({"w": torch.randn(5, 21)}, str(tmp_path / "m.safetensors"))
+    with pytest.raises(A.AuditInputError, match="layouts differ.*m.safetensors"):
+        A.import_sets({"training": str(t), "generated": str(tmp_path / "m.safetensors"),
+                       "heldout": str(t), "keys": "fc2.*"}, out)
+    m = A.open_set(tmp_path / "m.safetensors")
+    assert m.n == 5 and m.dim == 21 and m.row(3).shape == (21,)
+
+
+# ---------------------------------------------------------------- independent models
+@pytest.fixture(scope="module")
+def zoo():
+    """60 one-hidden-layer MLPs trained on digits with one recipe, seeds 0..59."""
+    from weightmem.data.images import digits
+    from weightmem.nets.mlp import MLPArch
+    from weightmem.zoo.mlp import SGDRecipe, train_mlp_zoo
+
+    d = digits()
+    t = torch.from_numpy
+    arch = MLPArch(d.n_features, 10, d.n_classes)
+    w = train_mlp_zoo(arch, t(d.x_train), t(d.y_train), t(d.x_test), t(d.y_test),
+                      list(range(60)), SGDRecipe(epochs=3, batch_size=32, lr=0.1, momentum=0.9,
+                                                 weight_decay=5e-4, checkpoints_per_run=2),
+                      record=False, show_progress=False)
+    return arch, w
+
+
+def _audit(T, G, H):
+    def tab(x, ref, self_):
+        d, i = nearest(x, ref, k=2, exclude_self=self_)
+        import pandas as pd
+
+        return pd.DataFrame({"min_l2": d[:, 0].numpy(), "nearest_by_l2": i[:, 0].numpy(),
+                             "second_l2": d[:, 1].numpy()})
+
+    return C.audit(tab(T, T, True), tab(G, T, False), tab(H, T, False))[0]
+
+
+def test_independent_models_are_not_called_copies_and_a_memorizer_is(zoo):
+    _, w = zoo
+    calls = []
+    for split in range(20):
+        p = torch.randperm(60, generator=torch.Generator().manual_seed(split))
+        calls.append(_audit(w[p[:20]], w[p[20:40]], w[p[40:]])["verdict"])
+    assert sum(c == "copies" for c in calls) <= 1, calls  # ≥ 95% of 20 splits
+    g = torch.Generator().manual_seed(0)
+    T, H = w[:30], w[30:50]
+    G = T[:20] + 1e-3 * torch.randn(20, w.shape[1], generator=g)
+    v = _audit(T, G, H)
+    assert v["verdict"] == "copies" and v["z_u"] < -5 and v["copy_flags"]["generated"] == 20
+
+
+@pytest.mark.slow
+def test_weightmem_audit_end_to_end(zoo, tmp_path):
+    """The console script on folders of state dicts: a planted memorizer through the DAG."""
+    arch, w = zoo
+    g = torch.Generator().manual_seed(1)
+    from weightmem.io import unflatten
+
+    def models(rows):
+        return [{k: v.clone() for k, v in unflatten(r, arch.layout).items()} for r in rows]
+
+    T = _folder(tmp_path / "T", models(w[:24]))
+    H = _folder(tmp_path / "H", models(w[24:36]), suffix=".pt", prefix="other")
+    G = _folder(tmp_path / "G", models(w[:12] + 1e-3 * torch.randn(12, w.shape[1], generator=g)),
+                prefix="gen")
+    out = tmp_path / "audit"
+    cmd = [sys.executable, "-m", "weightmem.cli", "audit", "--training", str(T), "--generated",
+           str(G), "--heldout", str(H), "--noise", "0.01,0.05", "--out", str(out)]
+    dry = subprocess.run(cmd + ["-n"], capture_output=True, text=True, env=ENV, timeout=300)
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    assert "audit_import" in dry.stdout and not (out / "verdict.json").exists()
+    run = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=900, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    v = json.loads((out / "verdict.json").read_text())
+    assert v["verdict"] == "copies" and v["n_training"] == 24 and v["n_generated"] == 12
+    assert v["n_heldout"] == 12 and v["p_value"] < 0.01 and v["distance"] == "aligned"
+    page = (out / "report.html").read_text()
+    assert "copies" in page and "figures/audit/heatmap.png" in page

@@ -1,0 +1,405 @@
+"""Audit any generator's weights: read training / generated / held-out models from a researcher's
+files into WeightSets, streaming, with every problem named (``weightmem audit``; docs in README
+"Audit your own generator").
+
+A set is given as one path:
+
+* a folder of ``.safetensors`` state dicts, or of ``.pt`` / ``.pth`` state dicts loaded with
+  ``torch.load(weights_only=True)`` only (a file that needs pickle is refused, with how to
+  convert it); one file = one model, files in name order;
+* one ``.safetensors`` file: a weightmem WeightSet, or any file whose single tensor is [N, D].
+
+Only floating-point tensors are weights (e.g. BatchNorm's integer ``num_batches_tracked`` is
+left out); ``keys`` (comma-separated globs, e.g. ``layer4.1.bn*``) keeps matching names. Every
+file must have the first file's layout — names in sorted order, shapes — (else an error naming both files and
+the first differing key or shape). A file's run is its name up to a trailing ``_step12`` / ``-epoch3`` / ``_7`` (so
+``run3_step100.pt`` is run ``run3``); a WeightSet's is its ``run`` row column.
+"""
+from __future__ import annotations
+
+import fnmatch
+import json
+import math
+import re
+from pathlib import Path
+
+import torch
+
+from weightmem.io import (FORMAT_VERSION, Layout, WeightFormatError, atomic_path, layout_size,
+                          normalise_layout)
+
+SUFFIXES = (".safetensors", ".pt", ".pth")
+CUSTOM = "custom"  # arch family of layouts without a network in weightmem.nets
+_RUN = re.compile(r"^(.+?)[_\-.](?:step|epoch|ckpt|checkpoint|iter|it|e|s)?\d+$", re.IGNORECASE)
+
+CONVERT = ("convert it once, in an environment where you trust the file: python -c \"import "
+           "torch; from safetensors.torch import save_file; sd = torch.load('{p}', "
+           "weights_only=False); sd = sd.get('state_dict', sd); save_file({{k: v.contiguous() "
+           "for k, v in sd.items() if torch.is_tensor(v)}}, '{p}.safetensors')\" and audit the "
+           ".safetensors files")
+
+
+class AuditInputError(ValueError):
+    """An audit input that cannot be used; the message names the file and what to do."""
+
+
+def run_of(path: Path) -> str:
+    m = _RUN.match(path.stem)
+    return m.group(1) if m else path.stem
+
+
+def _keep(name: str, keys: list[str] | None) -> bool:
+    return not keys or any(fnmatch.fnmatchcase(name, k) for k in keys)
+
+
+def parse_keys(keys: str | None) -> list[str] | None:
+    return [k.strip() for k in keys.split(",") if k.strip()] if keys else None
+
+
+def _load_pt(path: Path) -> dict:
+    import pickle
+
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError) as e:
+        if "weights_only" in str(e) or isinstance(e, pickle.UnpicklingError):
+            raise AuditInputError(f"{path}: needs pickle to load (refused: only "
+                                  f"torch.load(weights_only=True) is used); "
+                                  f"{CONVERT.format(p=path)}") from e
+        raise AuditInputError(f"{path}: not a readable PyTorch file ({e})") from e
+    if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
+        obj = obj["state_dict"]
+    if not isinstance(obj, dict) or not any(torch.is_tensor(v) for v in obj.values()):
+        raise AuditInputError(f"{path}: not a state dict (a dict of tensors); got "
+                              f"{type(obj).__name__}")
+    return obj
+
+
+class _File:
+    """One state-dict file: its float tensors' names and shapes, read lazily."""
+
+    def __init__(self, path: Path, keys: list[str] | None):
+        self.path = path
+        self._pt = None
+        if path.suffix == ".safetensors":
+            from safetensors import safe_open
+
+            try:
+                with safe_open(str(path), framework="pt") as f:
+                    entries = [(k, f.get_slice(k)) for k in f.keys()]
+                    meta = [(k, s.get_dtype(), tuple(s.get_shape())) for k, s in entries]
+            except Exception as e:  # noqa: BLE001  (safetensors raises several kinds)
+                raise AuditInputError(f"{path}: not a readable safetensors file ({e})") from e
+            floats = {"F16", "BF16", "F32", "F64"}
+            self.layout = sorted((k, s) for k, d, s in meta if d in floats and _keep(k, keys))
+        else:
+            self._pt = _load_pt(path)
+            self.layout = sorted((k, tuple(v.shape)) for k, v in self._pt.items()
+                                 if torch.is_tensor(v) and v.is_floating_point()
+                                 and _keep(k, keys))
+        self.layout = normalise_layout(self.layout)
+
+    def flat(self, layout: Layout) -> torch.Tensor:
+        """The model as one float32 vector in ``layout`` order."""
+        if self._pt is not None:
+            parts = [self._pt[k].reshape(-1).to(torch.float32) for k, _ in layout]
+        else:
+            from safetensors import safe_open
+
+            with safe_open(str(self.path), framework="pt") as f:
+                parts = [f.get_tensor(k).reshape(-1).to(torch.float32) for k, _ in layout]
+        return torch.cat(parts) if parts else torch.zeros(0)
+
+
+def _differ(a: Layout, b: Layout) -> str:
+    for (ka, sa), (kb, sb) in zip(a, b):
+        if ka != kb:
+            return f"key '{ka}' vs '{kb}'"
+        if sa != sb:
+            return f"'{ka}' has shape {list(sa)} vs {list(sb)}"
+    if len(a) != len(b):
+        longer, first = (a, "first") if len(a) > len(b) else (b, "second")
+        return f"key '{longer[min(len(a), len(b))][0]}' only in the {first} file"
+    return ""
+
+
+class FolderSet:
+    """A folder of state dicts as rows (one file = one model)."""
+
+    def __init__(self, folder: Path, keys: list[str] | None, role: str):
+        files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in SUFFIXES)
+        if not files:
+            raise AuditInputError(f"{role} set {folder}: no .safetensors/.pt/.pth files in it")
+        first = _File(files[0], keys)
+        if not first.layout:
+            raise AuditInputError(f"{files[0]}: no floating-point tensor"
+                                  + (f" matches --keys {','.join(keys)}" if keys else ""))
+        self.files, self.layout, self.keys = files, first.layout, keys
+        self.n, self.dim = len(files), layout_size(first.layout)
+        self.runs = [run_of(p) for p in files]
+        self._first = first
+
+    def row(self, i: int) -> torch.Tensor:
+        f = self._first if i == 0 else _File(self.files[i], self.keys)
+        if sorted(f.layout) != sorted(self.layout):
+            raise AuditInputError(f"layouts differ: {self.files[0]} and {self.files[i]}: "
+                                  f"{_differ(self.layout, f.layout)}")
+        return f.flat(self.layout)
+
+
+class MatrixSet:
+    """One safetensors file holding N models as an [N, D] matrix (a WeightSet or any file whose
+    only tensor is 2-D), read by rows or column ranges without loading it whole."""
+
+    def __init__(self, path: Path, keys: list[str] | None, role: str):
+        from safetensors import safe_open
+
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                names, meta = list(f.keys()), f.metadata() or {}
+                shapes = {k: tuple(f.get_slice(k).get_shape()) for k in names}
+        except Exception as e:  # noqa: BLE001
+            raise AuditInputError(f"{path}: not a readable safetensors file ({e})") from e
+        self.path, self.arch, self.rows = path, CUSTOM, {}
+        if meta.get("weightmem.format") == FORMAT_VERSION and "weights" in names:
+            self.key = "weights"
+            self.layout = normalise_layout(json.loads(meta["weightmem.layout"]))
+            self.arch = meta.get("weightmem.arch", CUSTOM)
+            self.rows = json.loads(meta.get("weightmem.rows", "{}"))
+        else:
+            two_d = [k for k in names if len(shapes[k]) == 2]
+            if len(names) != 1 or not two_d:
+                raise AuditInputError(f"{role} set {path}: a single file must be a weightmem "
+                                      f"WeightSet or hold exactly one [N, D] tensor (it has "
+                                      f"{len(names)}: {names[:5]}); for one model per file give "
+                                      f"a folder")
+            self.key = two_d[0]
+            self.layout = [(self.key, (shapes[self.key][1],))]
+        self.n = shapes[self.key][0]
+        self.full_dim = layout_size(self.layout)
+        if shapes[self.key] != (self.n, self.full_dim):
+            raise AuditInputError(f"{path}: the layout adds up to {self.full_dim} values but the "
+                                  f"matrix is {list(shapes[self.key])}")
+        self._cols = None
+        if keys:  # keep the columns of the matching layout entries
+            spans, kept, start = [], [], 0
+            for name, shape in self.layout:
+                size = math.prod(shape)
+                if _keep(name, keys):
+                    spans.append((start, start + size))
+                    kept.append((name, shape))
+                start += size
+            if not kept and self.key != "weights":
+                kept, spans = self.layout, [(0, self.full_dim)]  # a bare matrix has no names
+            if not kept:
+                raise AuditInputError(f"{path}: no parameter matches --keys {','.join(keys)}")
+            self._cols = torch.cat([torch.arange(a, b) for a, b in spans])
+            self.arch = CUSTOM if kept != self.layout else self.arch
+            self.layout = kept
+        self.dim = layout_size(self.layout)
+        self.runs = [str(r) for r in self.rows.get("run", range(self.n))]
+
+    def reorder(self, layout: Layout) -> None:
+        """Read rows in ``layout``'s order (the same entries as this file's, another order)."""
+        spans, start = {}, 0
+        for name, shape in self.layout:
+            spans[name] = torch.arange(start, start + math.prod(shape))
+            start += math.prod(shape)
+        idx = torch.cat([spans[name] for name, _ in layout])
+        self._cols = idx if self._cols is None else self._cols[idx]
+        self.layout = normalise_layout(layout)
+
+    def row(self, i: int) -> torch.Tensor:
+        from safetensors import safe_open
+
+        with safe_open(str(self.path), framework="pt") as f:
+            r = f.get_slice(self.key)[i:i + 1].to(torch.float32)[0]
+        return r if self._cols is None else r[self._cols]
+
+
+def open_set(path: str | Path, keys: list[str] | None = None, role: str = "input"):
+    """A FolderSet or MatrixSet for ``path`` (module docstring), checked."""
+    path = Path(path)
+    if not path.exists():
+        raise AuditInputError(f"{role} set {path}: does not exist")
+    if path.is_dir():
+        return FolderSet(path, keys, role)
+    if path.suffix != ".safetensors":
+        raise AuditInputError(f"{role} set {path}: give a folder of state dicts or one "
+                              f".safetensors [N, D] file (a single .pt/.pth is one model: put it "
+                              f"in a folder with the others)")
+    return MatrixSet(path, keys, role)
+
+
+def mlp_arch(layout: Layout) -> tuple[str, Layout] | None:
+    """The project's MLP tag and the layout in its order (first weight [h, i], its bias [h],
+    second weight [o, h], its bias [o]) for a one-hidden-layer MLP state dict, whose
+    hidden-neuron permutations are exact symmetries (permutation-aligned L2 applies); else None."""
+    if len(layout) != 4:
+        return None
+    mats = [e for e in layout if len(e[1]) == 2]
+    vecs = [e for e in layout if len(e[1]) == 1]
+    if len(mats) != 2 or len(vecs) != 2:
+        return None
+    for w1, w2 in (mats, mats[::-1]):
+        h, i = w1[1]
+        o, h2 = w2[1]
+        if h != h2:
+            continue
+        b1 = [v for v in vecs if v[1] == (h,)]
+        b2 = [v for v in vecs if v[1] == (o,) and v not in b1[:1]]
+        if b1 and b2:
+            return f"mlp:{i}-{h}-{o}", [w1, b1[0], w2, b2[0]]
+    return None
+
+
+def write_set(src, path: str | Path, role: str, extra_rows: dict | None = None,
+              select: list[int] | None = None, provenance: dict | None = None,
+              arch: str | None = None) -> dict:
+    """Write rows ``select`` (default all) of ``src`` as a WeightSet, one model at a time (memory:
+    one model). Returns what the report says about the set: models, non-finite rows, runs."""
+    idx = list(range(src.n)) if select is None else list(select)
+    if not idx:
+        raise AuditInputError(f"{role} set: no models")
+    layout = src.layout
+    arch = arch or getattr(src, "arch", CUSTOM)
+    if arch.startswith("mlp:") and [n for n, _ in layout] != ["fc1.weight", "fc1.bias",
+                                                              "fc2.weight", "fc2.bias"]:
+        layout = normalise_layout(zip(["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"],
+                                      [s for _, s in layout]))
+    n, d = len(idx), src.dim
+    rows = {"run": [src.runs[i] for i in idx], "role": [role] * n, **(extra_rows or {})}
+    files = getattr(src, "files", None)
+    if files is not None:
+        rows["file"] = [files[i].name for i in idx]
+    meta = {"weightmem.format": FORMAT_VERSION, "weightmem.arch": arch,
+            "weightmem.layout": json.dumps([[k, list(s)] for k, s in layout]),
+            "weightmem.provenance": json.dumps({"stage": f"audit.{role}", **(provenance or {})},
+                                               default=str)}
+
+    def header(finite: list[bool], size: int = 0) -> bytes:
+        m = {**meta, "weightmem.rows": json.dumps({**rows, "finite": finite})}
+        h = {"__metadata__": dict(sorted(m.items())),
+             "weights": {"dtype": "F32", "shape": [n, d], "data_offsets": [0, n * d * 4]}}
+        blob = json.dumps(h, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        return blob + b" " * ((size or len(blob) + (-len(blob) % 8)) - len(blob))
+
+    size = len(header([False] * n))  # the longest the header can be: rewritten in place after
+    finite = []
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as out:
+            out.write(size.to_bytes(8, "little") + header([False] * n, size))
+            for i in idx:
+                r = src.row(i).contiguous()
+                if r.numel() != d:
+                    raise AuditInputError(f"{role} set: model {i} has {r.numel()} values, "
+                                          f"expected {d}")
+                finite.append(bool(torch.isfinite(r).all()))
+                out.write(r.numpy().tobytes())
+            out.seek(8)
+            out.write(header(finite, size))
+    return {"models": n, "non_finite": [i for i, ok in enumerate(finite) if not ok],
+            "runs": len(set(rows["run"]))}
+
+
+class FileSource:
+    """A WeightSet file's rows read by column ranges with positioned reads (no memory map, so
+    the process holds only what it asked for; weightmem.evaluation.weights.nearest_streamed)."""
+
+    def __init__(self, path: str | Path):
+        import os
+
+        self.path = str(path)
+        with open(self.path, "rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            header = json.loads(f.read(n))
+        w = header.get("weights")
+        if not w or w.get("dtype") != "F32" or len(w.get("shape", [])) != 2:
+            raise WeightFormatError(f"{path}: no float32 [N, D] 'weights' tensor")
+        self.n, self.dim = w["shape"]
+        self._start = 8 + n + w["data_offsets"][0]
+        self._fd = os.open(self.path, os.O_RDONLY)
+
+    def __del__(self):
+        import os
+
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
+
+    def columns(self, start: int, stop: int, rows=None) -> torch.Tensor:
+        import os
+
+        import numpy as np
+
+        rows = range(self.n) if rows is None else rows
+        out = np.empty((len(rows), stop - start), dtype=np.float32)
+        width = (stop - start) * 4
+        for j, r in enumerate(rows):
+            got = os.preadv(self._fd, [memoryview(out[j]).cast("B")],
+                            self._start + (r * self.dim + start) * 4)
+            if got != width:
+                raise WeightFormatError(f"{self.path}: truncated (row {r})")
+        return torch.from_numpy(out)
+
+
+def import_sets(section: dict, out: dict, seed: int = 0, log=None) -> dict:
+    """Read T, G and H (``section``: training, generated, heldout, keys, holdout_fraction) and
+    write them as WeightSets to ``out['training' | 'generated' | 'heldout']``. Without H, whole
+    runs of T are held out (weightmem.evaluation.copying.split_runs) and the rest is T. Returns
+    what was read (for the report)."""
+    from weightmem.evaluation.copying import split_runs
+    from weightmem.runtime import keep_freed_memory
+
+    keep_freed_memory()  # one model's buffers reused, not page-faulted afresh for every file
+    keys = parse_keys(section.get("keys"))
+    sets = {r: open_set(section[r], keys, r) for r in ("training", "generated", "heldout")
+            if section.get(r)}
+    t = sets["training"]
+    for role, s in sets.items():  # one layout for all three
+        if sorted(s.layout) != sorted(t.layout):
+            raise AuditInputError(f"layouts differ: {_first_file(t)} ({'training'}) and "
+                                  f"{_first_file(s)} ({role}): "
+                                  f"{_differ(sorted(t.layout), sorted(s.layout))}")
+        if s.n < 1:
+            raise AuditInputError(f"{role} set {section[role]}: no models")
+    arch = getattr(t, "arch", CUSTOM)
+    if arch == CUSTOM and isinstance(t, FolderSet) and mlp_arch(t.layout):
+        arch, order = mlp_arch(t.layout)  # flattened in the project's MLP order
+        t.layout = order
+    for s in sets.values():  # same entries in another order (a WeightSet file): follow T's
+        if isinstance(s, MatrixSet) and s.layout != t.layout and sorted(s.layout) == sorted(
+                t.layout):
+            s.reorder(t.layout)
+        elif isinstance(s, FolderSet) and s is not t and sorted(s.layout) == sorted(t.layout):
+            s.layout = t.layout
+    info = {"arch": arch, "parameters": t.dim, "keys": keys, "sets": {}}
+    if "heldout" in sets:
+        train_rows, held = list(range(t.n)), None
+        info["heldout_source"] = f"given: {section['heldout']}"
+    else:
+        try:
+            mask = split_runs(t.runs, section.get("holdout_fraction", 0.25), seed)
+        except ValueError as e:
+            raise AuditInputError(f"training set {section['training']}: {e}") from e
+        train_rows = [i for i in range(t.n) if not mask[i]]
+        held = [i for i in range(t.n) if mask[i]]
+        info["heldout_source"] = (f"no held-out set given: {len(set(t.runs[i] for i in held))} "
+                                  f"of {len(set(t.runs))} runs of the training set held out "
+                                  f"(by the 'run' column or the file-name prefix) — the generator "
+                                  f"may have seen them, which makes the test conservative")
+    if len(train_rows) < 2:
+        raise AuditInputError(f"training set {section['training']}: {len(train_rows)} model(s) "
+                              f"left for T; the test needs at least 2 (a model's nearest other "
+                              f"training model)")
+    prov = {"inputs": {r: str(section[r]) for r in sets}, "keys": keys}
+    jobs = [("training", t, train_rows), ("generated", sets["generated"], None),
+            ("heldout", sets.get("heldout", t), held)]
+    for role, s, rows in jobs:
+        if log:
+            log(f"{role}: reading {s.n if rows is None else len(rows)} models")
+        info["sets"][role] = write_set(s, out[role], role, select=rows, provenance=prov, arch=arch)
+    return info
+
+
+def _first_file(s) -> Path:
+    return s.files[0] if hasattr(s, "files") else s.path

@@ -1,0 +1,91 @@
+"""``weightmem audit``: write an audit config and run this repository's Snakemake DAG on it.
+
+    weightmem audit --training T --generated G [--heldout H] [--keys GLOB] [--behaviour DATASET]
+                    [--noise A,B] --out DIR [snakemake arguments, e.g. -n, --profile ...]
+
+DIR is the results folder: DIR/config.yaml (the audit config), DIR/verdict.json, DIR/report.html
+and everything the DAG makes on the way. Arguments weightmem does not know go to snakemake
+(``-n`` for a dry run, ``--profile profiles/slurm``); ``--target DIR/audit/tables/generated.csv``
+builds one output and what it needs; without it the ``audit`` rule is built.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]  # the repository (workflow/scripts/weightmem/cli.py)
+
+
+def audit_config(args) -> dict:
+    from weightmem import audit
+
+    out = Path(args.out).resolve()
+    noise = [float(a) for a in args.noise.split(",") if a.strip()]
+    t = audit.open_set(args.training, audit.parse_keys(args.keys), "training")
+    mlp = audit.mlp_arch(t.layout) if isinstance(t, audit.FolderSet) else None
+    arch = getattr(t, "arch", audit.CUSTOM)
+    aligned = bool(mlp) or arch.startswith("mlp:")
+    section = {
+        "module": "weightmem.methods.audit",
+        "training": str(Path(args.training).resolve()),
+        "generated": str(Path(args.generated).resolve()),
+        "heldout": str(Path(args.heldout).resolve()) if args.heldout else None,
+        "keys": args.keys,
+        "behaviour": args.behaviour,
+        "distance": "aligned" if aligned else "plain",
+        "alpha": args.alpha,
+        "baselines": {"noise": noise},
+        "figures": {"seed": 0, "grid_resolution": 60},
+    }
+    if args.behaviour:
+        section["dataset"] = args.behaviour
+    return {"results": str(out), "methods": ["audit"], "audit": section}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="weightmem", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("audit", help="does a generator copy its training models?")
+    a.add_argument("--training", required=True, help="T: folder of state dicts or [N, D] file")
+    a.add_argument("--generated", required=True, help="G: the generator's models")
+    a.add_argument("--heldout", help="H: real models of other runs than T (default: whole runs "
+                                     "of T held out)")
+    a.add_argument("--keys", help="comma-separated globs of parameter names, e.g. 'layer4.1.bn*'")
+    a.add_argument("--behaviour", help="data set (a key of data: in config/config.yaml) to "
+                                       "evaluate the models on as the project's classifiers")
+    a.add_argument("--noise", default="0.001,0.01",
+                   help="noise-baseline std amplitudes on T, raw units (default 0.001,0.01)")
+    a.add_argument("--alpha", type=float, default=0.01, help="significance level (0.01)")
+    a.add_argument("--out", required=True, help="results folder")
+    a.add_argument("--target", action="append",
+                   help="build this output (a path under --out) instead of the whole audit")
+    args, rest = p.parse_known_args(argv)
+    import yaml
+
+    from weightmem.audit import AuditInputError
+
+    try:
+        cfg = audit_config(args)
+    except AuditInputError as e:
+        print(f"weightmem audit: {e}", file=sys.stderr)
+        return 2
+    out = Path(cfg["results"])
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    targets = args.target or ["audit"]
+    cores = [] if any(r in ("-c", "--cores", "-j", "--jobs", "--profile") or
+                      r.startswith(("--cores=", "--jobs=", "--profile=")) for r in rest) \
+        else ["--cores", "2"]
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--configfile",
+           str(out / "config.yaml"), *cores, *rest, *targets]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT / "workflow" / "scripts"), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    return subprocess.call(cmd, cwd=ROOT, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Hooks of behaviour kind ``none`` (weight space only, e.g. ``weightmem audit`` without
+``--behaviour``): per-model tables of nearest and second-nearest training models, read from the
+files in column chunks (sets larger than memory work), by plain L2 or — one-hidden-layer MLPs —
+permutation-aligned L2."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def table(name: str, weights_path, train_path, distance: str, is_training: bool,
+          memory: float = 256e6) -> pd.DataFrame:
+    """One row per model: min_l2 / nearest_by_l2 (nearest training model), second_l2, nn_ratio
+    (nearest / second-nearest), finite; self excluded for the training set."""
+    from weightmem.audit import FileSource
+    from weightmem.evaluation.copying import neighbour_ratio
+    from weightmem.io import WeightFormatError, load_weightset
+    from weightmem.runtime import keep_freed_memory
+
+    keep_freed_memory()  # the column chunks' buffers are reused, not page-faulted afresh
+    src, ref = FileSource(weights_path), FileSource(train_path)
+    if src.dim != ref.dim:
+        raise WeightFormatError(f"{weights_path}: D={src.dim}, the training set has D={ref.dim}")
+    if ref.n - (1 if is_training else 0) < 1:
+        raise WeightFormatError(f"{train_path}: {ref.n} training model(s): the nearest "
+                                f"{'other ' if is_training else ''}training model is undefined "
+                                f"(at least 2 are needed)")
+    if distance == "aligned":
+        from weightmem.evaluation.weights import aligned_nearest
+        from weightmem.nets import get as get_arch
+
+        ws, tr = load_weightset(weights_path), load_weightset(train_path)
+        d, i, _ = aligned_nearest(get_arch(ws.arch), ws.weights, tr.weights, k=2,
+                                  exclude_self=is_training)
+        rows = ws.rows
+    else:
+        from weightmem.evaluation.weights import nearest_streamed
+
+        d, i = nearest_streamed(ref if is_training else src, ref, k=2, exclude_self=is_training,
+                                memory=memory)
+        from safetensors import safe_open
+        import json
+
+        with safe_open(str(weights_path), framework="pt") as f:
+            rows = json.loads((f.metadata() or {}).get("weightmem.rows", "{}"))
+    d = d.numpy().astype(float)
+    second = d[:, 1] if d.shape[1] > 1 else np.full(len(d), np.nan)
+    df = pd.DataFrame({"set": name, "model": np.arange(len(d)), "min_l2": d[:, 0],
+                       "nearest_by_l2": i[:, 0].numpy(), "second_l2": second,
+                       "nn_ratio": neighbour_ratio(d[:, 0], second), "distance": distance})
+    df["finite"] = np.isfinite(df["min_l2"].to_numpy())
+    df["nearest_by_l2"] = pd.array(df["nearest_by_l2"].to_numpy(), dtype="Int64")
+    df.loc[~df["finite"], "nearest_by_l2"] = pd.NA
+    for key, col in rows.items():
+        if key not in df and len(col) == len(df) and all(
+                isinstance(v, (int, float, str, type(None))) for v in col):
+            df[key] = col
+    return df
+
+
+# ------------------------------------------------------------------ hooks of the shared rules
+def evaluate_behaviour(inputs, output: str, params, ctx) -> None:
+    raise ValueError("behaviour kind 'none' has no behaviour (weight space only); ask for it "
+                     "with --behaviour")
+
+
+def evaluate_table(name: str, inputs, params, ctx) -> pd.DataFrame:
+    df = table(name, inputs.weights, inputs.train_weights, params.distance,
+               is_training=(name == "training"))
+    ctx.log.info("%s: %d models, median min L2 %.4g, %d non-finite", name, len(df),
+                 float(np.nanmedian(df.min_l2.replace(np.inf, np.nan))) if df.finite.any()
+                 else float("nan"), int((~df.finite).sum()))
+    return df
+
+
+def draw_model_outputs(method, inputs, params, ctx):
+    raise ValueError("behaviour kind 'none' has no model-outputs figure")
