@@ -92,9 +92,13 @@ def test_partition_example_is_read_by_the_plugin():
     assert parts["gpu"].limits.max_gpu >= 1 and parts["cpu"].limits.max_gpu == 0
 
 
-def test_no_default_profile_overrides_the_cluster_one():
-    # Snakemake loads profiles/default/ by itself and it wins key by key over --profile
-    assert not (ROOT / "profiles" / "default").exists()
+def test_the_default_profile_does_not_override_the_cluster_one():
+    # Snakemake loads profiles/default/ by itself and it wins key by key over --profile: it may
+    # only hold what the cluster profile sets the same way (resuming after a kill)
+    default = yaml.safe_load((ROOT / "profiles" / "default" / "config.yaml").read_text())
+    cluster = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
+    assert default == {"rerun-incomplete": True}
+    assert all(cluster.get(k, v) == v for k, v in default.items())
 
 
 def _dry_run(*args, env=ENV):
