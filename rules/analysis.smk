@@ -15,7 +15,7 @@ rule modeling_factors:
     log:
         f"{R}/logs/analysis/modeling_factors.log",
     resources:
-        mem_mb=2000,
+        mem_mb=need("modeling_factors"),
         runtime=10,
     conda:
         "../envs/eval.yaml"
@@ -38,7 +38,7 @@ rule hyperrep_invariance:
         f"{R}/benchmarks/analysis/invariance.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=need("hyperrep_invariance"),
         runtime=60,
     conda:
         "../envs/hyperrep.yaml"
@@ -58,7 +58,7 @@ rule report:
     log:
         f"{R}/logs/analysis/report.log",
     resources:
-        mem_mb=2000,
+        mem_mb=need("report"),
         runtime=10,
     conda:
         "../envs/eval.yaml"

@@ -11,7 +11,7 @@ rule noise_baseline:
     log:
         f"{R}/logs/{{method}}/baselines/noise{{amp}}.log",
     resources:
-        mem_mb=4000,
+        mem_mb=need("noise_baseline"),
         runtime=20,
     conda:
         "../envs/eval.yaml"

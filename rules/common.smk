@@ -140,3 +140,12 @@ def analysis_tables():
     if "hyperrep" in config["methods"] and config["hyperrep"].get("invariance"):
         out.append(f"{R}/tables/invariance.csv")
     return out
+
+
+# ---- resources (issue 16): memory asks computed from the config (weightmem.resources)
+from weightmem.resources import need as _need  # noqa: E402
+
+
+def need(rule, key="mem_mb"):
+    """``resources: mem_mb=need("<rule>")``: 1.5× the extrapolated peak of that rule's job."""
+    return _need(config, rule, key)

@@ -8,7 +8,7 @@ rule dataset:
     benchmark:
         f"{R}/benchmarks/data/{{dataset}}.tsv"
     resources:
-        mem_mb=4000,
+        mem_mb=need("dataset"),
         runtime=30,
     conda:
         "../envs/eval.yaml"

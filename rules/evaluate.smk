@@ -13,7 +13,7 @@ rule behaviour:
         f"{R}/benchmarks/{{method}}/behaviour/{{set}}.tsv"
     threads: 2
     resources:
-        mem_mb=8000,
+        mem_mb=need("behaviour"),
         runtime=120,
         gpu=gpu_if_cuda(),
     conda:
@@ -39,7 +39,7 @@ rule table:
         f"{R}/benchmarks/{{method}}/tables/{{set}}.tsv"
     threads: 2
     resources:
-        mem_mb=8000,
+        mem_mb=need("table"),
         runtime=240,
     conda:
         "../envs/eval.yaml"

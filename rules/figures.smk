@@ -13,7 +13,7 @@ rule figure_heatmap:
     log:
         f"{R}/logs/{{method}}/figures/heatmap.log",
     resources:
-        mem_mb=4000,
+        mem_mb=need("figure_heatmap"),
         runtime=20,
     conda:
         "../envs/eval.yaml"
@@ -32,7 +32,7 @@ rule figure_min_distance:
     log:
         f"{R}/logs/{{method}}/figures/min_distance_to_training.log",
     resources:
-        mem_mb=2000,
+        mem_mb=need("figure_min_distance"),
         runtime=10,
     conda:
         "../envs/eval.yaml"
@@ -53,7 +53,7 @@ rule figure_decision_boundary:
     log:
         f"{R}/logs/{{method}}/figures/decision_boundary.log",
     resources:
-        mem_mb=8000,
+        mem_mb=need("figure_decision_boundary"),
         runtime=30,
     conda:
         "../envs/eval.yaml"
@@ -74,7 +74,7 @@ rule figure_performance_vs_novelty:
     log:
         f"{R}/logs/{{method}}/figures/performance_vs_novelty.log",
     resources:
-        mem_mb=2000,
+        mem_mb=need("figure_performance_vs_novelty"),
         runtime=10,
     conda:
         "../envs/eval.yaml"

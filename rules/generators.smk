@@ -16,7 +16,7 @@ rule gpt_fit:
         f"{R}/benchmarks/gpt/generator/{{variant}}.tsv"
     threads: 2
     resources:
-        mem_mb=16000,
+        mem_mb=need("gpt_fit"),
         runtime=2880,
         gpu=gpu_if_cuda(),
     conda:
@@ -43,7 +43,7 @@ rule gpt_sample:
         f"{R}/benchmarks/gpt/sample/{{generated}}.tsv"
     threads: 2
     resources:
-        mem_mb=8000,
+        mem_mb=need("gpt_sample"),
         runtime=120,
         gpu=gpu_if_cuda(),
     conda:

@@ -13,7 +13,7 @@ rule hd_airplanes:
     benchmark:
         f"{R}/benchmarks/hyperdiffusion/shapes/airplanes.tsv"
     resources:
-        mem_mb=2000,
+        mem_mb=need("hd_airplanes"),
         runtime=10,
     conda:
         "../envs/hyperdiffusion.yaml"
@@ -34,7 +34,7 @@ rule hd_split:
     log:
         f"{R}/logs/hyperdiffusion/shapes/split.log",
     resources:
-        mem_mb=1000,
+        mem_mb=need("hd_split"),
         runtime=10,
     conda:
         "../envs/hyperdiffusion.yaml"
@@ -55,7 +55,7 @@ rule hd_occupancy:
     benchmark:
         f"{R}/benchmarks/hyperdiffusion/occupancy/shard{{shard}}.tsv"
     resources:
-        mem_mb=8000,
+        mem_mb=need("hd_occupancy"),
         runtime=240,
         gpu=gpu_if_cuda(),  # winding numbers are O(points × triangles): ShapeNet meshes want a GPU
     conda:
@@ -77,7 +77,7 @@ rule hd_field_init:
     benchmark:
         f"{R}/benchmarks/hyperdiffusion/zoo/init.tsv"
     resources:
-        mem_mb=4000,
+        mem_mb=need("hd_field_init"),
         runtime=120,
         gpu=gpu_if_cuda(),
     conda:
@@ -100,7 +100,7 @@ rule hd_fields:
     benchmark:
         f"{R}/benchmarks/hyperdiffusion/zoo/shard{{shard}}.tsv"
     resources:
-        mem_mb=16000,
+        mem_mb=need("hd_fields"),
         runtime=1440,
         gpu=gpu_if_cuda(),
     conda:
@@ -117,7 +117,7 @@ rule hd_training_set:
     log:
         f"{R}/logs/hyperdiffusion/training_set.log",
     resources:
-        mem_mb=8000,
+        mem_mb=need("hd_training_set"),
         runtime=30,
     conda:
         "../envs/hyperdiffusion.yaml"
@@ -139,7 +139,7 @@ rule hd_fit:
         f"{R}/benchmarks/hyperdiffusion/generator/{{variant}}.tsv"
     threads: 1  # torch on more threads than free cores stalls on a shared machine
     resources:
-        mem_mb=32000,
+        mem_mb=need("hd_fit"),
         runtime=2880,
         gpu=gpu_if_cuda(),
     conda:
@@ -162,7 +162,7 @@ rule hd_sample:
         f"{R}/benchmarks/hyperdiffusion/sample.tsv"
     threads: 1  # torch on more threads than free cores stalls on a shared machine
     resources:
-        mem_mb=16000,
+        mem_mb=need("hd_sample"),
         runtime=120,
         gpu=gpu_if_cuda(),
     conda:
@@ -181,7 +181,7 @@ rule hd_noise_baseline:
     log:
         f"{R}/logs/hyperdiffusion/baselines/noise{{amp}}.log",
     resources:
-        mem_mb=4000,
+        mem_mb=need("hd_noise_baseline"),
         runtime=20,
     conda:
         "../envs/hyperdiffusion.yaml"
@@ -203,7 +203,7 @@ rule hd_reference_clouds:
     benchmark:
         f"{R}/benchmarks/hyperdiffusion/clouds/reference.tsv"
     resources:
-        mem_mb=4000,
+        mem_mb=need("hd_reference_clouds"),
         runtime=120,
     conda:
         "../envs/hyperdiffusion.yaml"
@@ -223,7 +223,7 @@ rule hd_clouds:
     benchmark:
         f"{R}/benchmarks/hyperdiffusion/clouds/{{set}}.tsv"
     resources:
-        mem_mb=8000,
+        mem_mb=need("hd_clouds"),
         runtime=720,
         gpu=gpu_if_cuda(),
     conda:
@@ -246,7 +246,7 @@ rule hd_table:
     benchmark:
         f"{R}/benchmarks/hyperdiffusion/tables/{{set}}.tsv"
     resources:
-        mem_mb=8000,
+        mem_mb=need("hd_table"),
         runtime=720,
     conda:
         "../envs/hyperdiffusion.yaml"
@@ -267,7 +267,7 @@ rule hd_summary:
     log:
         f"{R}/logs/hyperdiffusion/tables/summary.log",
     resources:
-        mem_mb=8000,
+        mem_mb=need("hd_summary"),
         runtime=240,
     conda:
         "../envs/hyperdiffusion.yaml"
@@ -286,7 +286,7 @@ rule hd_figure_heatmap:
     log:
         f"{R}/logs/hyperdiffusion/figures/heatmap.log",
     resources:
-        mem_mb=4000,
+        mem_mb=need("hd_figure_heatmap"),
         runtime=20,
     conda:
         "../envs/hyperdiffusion.yaml"
@@ -303,7 +303,7 @@ rule hd_figure_min_distance:
     log:
         f"{R}/logs/hyperdiffusion/figures/min_distance_to_training.log",
     resources:
-        mem_mb=2000,
+        mem_mb=need("hd_figure_min_distance"),
         runtime=10,
     conda:
         "../envs/hyperdiffusion.yaml"
@@ -324,7 +324,7 @@ rule hd_figure_render_shapes:
     log:
         f"{R}/logs/hyperdiffusion/figures/render_shapes.log",
     resources:
-        mem_mb=4000,
+        mem_mb=need("hd_figure_render_shapes"),
         runtime=30,
     conda:
         "../envs/hyperdiffusion.yaml"
@@ -345,7 +345,7 @@ rule hd_figure_performance_vs_novelty:
     log:
         f"{R}/logs/hyperdiffusion/figures/performance_vs_novelty.log",
     resources:
-        mem_mb=2000,
+        mem_mb=need("hd_figure_performance_vs_novelty"),
         runtime=10,
     conda:
         "../envs/hyperdiffusion.yaml"

@@ -16,7 +16,7 @@ rule hyperrep_zoo_shard:
         f"{R}/benchmarks/hyperrep/zoo/shard{{shard}}.tsv"
     threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=need("hyperrep_zoo_shard"),
         runtime=600,
         gpu=gpu_if_cuda(),
     conda:
@@ -36,7 +36,7 @@ rule hyperrep_zoo_merge:
     log:
         f"{R}/logs/hyperrep/zoo/merge.log",
     resources:
-        mem_mb=8000,
+        mem_mb=need("hyperrep_zoo_merge"),
         runtime=30,
     conda:
         "../envs/hyperrep.yaml"
@@ -58,7 +58,7 @@ rule hyperrep_fit:
         f"{R}/benchmarks/hyperrep/generator/{{variant}}.tsv"
     threads: 1
     resources:
-        mem_mb=16000,
+        mem_mb=need("hyperrep_fit"),
         runtime=2880,
         gpu=gpu_if_cuda(),
     conda:
@@ -83,7 +83,7 @@ rule hyperrep_reference:
         f"{R}/benchmarks/hyperrep/reference.tsv"
     threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=need("hyperrep_reference"),
         runtime=60,
         gpu=gpu_if_cuda(),
     conda:
@@ -109,7 +109,7 @@ rule hyperrep_sample:
         f"{R}/benchmarks/hyperrep/sample/{{gen}}.tsv"
     threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=need("hyperrep_sample"),
         runtime=60,
         gpu=gpu_if_cuda(),
     conda:

@@ -28,7 +28,7 @@ rule pdiff_base:
         f"{R}/benchmarks/pdiff/base.tsv"
     threads: 2
     resources:
-        mem_mb=16000,
+        mem_mb=need("pdiff_base"),
         runtime=240,
         gpu=gpu_if_cuda(),
     conda:
@@ -51,7 +51,7 @@ rule pdiff_collect:
         f"{R}/benchmarks/pdiff/collect.tsv"
     threads: 2
     resources:
-        mem_mb=16000,
+        mem_mb=need("pdiff_collect"),
         runtime=120,
         gpu=gpu_if_cuda(),
     conda:
@@ -74,7 +74,7 @@ rule pdiff_fit:
         f"{R}/benchmarks/pdiff/generator/default.tsv"
     threads: 2
     resources:
-        mem_mb=8000,
+        mem_mb=need("pdiff_fit"),
         runtime=120,
         gpu=gpu_if_cuda(),
     conda:
@@ -96,7 +96,7 @@ rule pdiff_sample:
         f"{R}/benchmarks/pdiff/sample.tsv"
     threads: 2
     resources:
-        mem_mb=8000,
+        mem_mb=need("pdiff_sample"),
         runtime=120,
         gpu=gpu_if_cuda(),
     conda:
@@ -117,7 +117,7 @@ rule pdiff_interpolation_baseline:
     log:
         f"{R}/logs/pdiff/baselines/{{kind}}.log",
     resources:
-        mem_mb=4000,
+        mem_mb=need("pdiff_interpolation_baseline"),
         runtime=20,
     conda:
         "../envs/pdiff.yaml"
@@ -138,7 +138,7 @@ rule pdiff_behaviour:
         f"{R}/benchmarks/pdiff/behaviour/{{set}}.tsv"
     threads: 2
     resources:
-        mem_mb=16000,
+        mem_mb=need("pdiff_behaviour"),
         runtime=240,
         gpu=gpu_if_cuda(),
     conda:
@@ -165,7 +165,7 @@ rule pdiff_figure_decision_boundary:
     benchmark:
         f"{R}/benchmarks/pdiff/figures/decision_boundary.tsv"
     resources:
-        mem_mb=16000,
+        mem_mb=need("pdiff_figure_decision_boundary"),
         runtime=60,
         gpu=gpu_if_cuda(),
     conda:
@@ -185,7 +185,7 @@ rule pdiff_figure_param_distribution:
     log:
         f"{R}/logs/pdiff/figures/param_value_distribution.log",
     resources:
-        mem_mb=2000,
+        mem_mb=need("pdiff_figure_param_distribution"),
         runtime=10,
     conda:
         "../envs/pdiff.yaml"
@@ -206,7 +206,7 @@ rule pdiff_figure_interpolate:
     log:
         f"{R}/logs/pdiff/figures/performance_vs_novelty_interpolate.log",
     resources:
-        mem_mb=2000,
+        mem_mb=need("pdiff_figure_interpolate"),
         runtime=10,
     conda:
         "../envs/pdiff.yaml"
@@ -229,7 +229,7 @@ rule pdiff_figure_tsne:
     benchmark:
         f"{R}/benchmarks/pdiff/figures/tsne_interpolate.tsv"
     resources:
-        mem_mb=4000,
+        mem_mb=need("pdiff_figure_tsne"),
         runtime=20,
     conda:
         "../envs/pdiff.yaml"

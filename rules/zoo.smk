@@ -14,7 +14,7 @@ rule gpt_zoo_shard:
         f"{R}/benchmarks/gpt/zoo/shard{{shard}}.tsv"
     threads: 2
     resources:
-        mem_mb=8000,
+        mem_mb=need("gpt_zoo_shard"),
         runtime=240,
         gpu=gpu_if_cuda(),
     conda:
@@ -34,7 +34,7 @@ rule gpt_zoo_merge:
     log:
         f"{R}/logs/gpt/zoo/merge.log",
     resources:
-        mem_mb=16000,
+        mem_mb=need("gpt_zoo_merge"),
         runtime=60,
     conda:
         "../envs/gpt.yaml"
@@ -52,7 +52,7 @@ rule gpt_training_set:
     log:
         f"{R}/logs/gpt/training_set.log",
     resources:
-        mem_mb=8000,
+        mem_mb=need("gpt_training_set"),
         runtime=30,
     conda:
         "../envs/gpt.yaml"
