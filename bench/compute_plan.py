@@ -192,8 +192,9 @@ def work(cfg: dict, rule: str, w: dict, sizes: dict, n_shapes: int) -> float:
     return 1.0
 
 
-def gpu_hours(cfg: dict, rule: str) -> float | None:
+def gpu_hours(cfg: dict, rule: str, w: dict | None = None) -> float | None:
     """Arithmetic of the GPU-bound fits at paper scale (6 × parameters × tokens per example)."""
+    cfg = RS._with_variant(cfg, rule, w or {})
     flops = None
     if rule == "gpt_fit":
         g = cfg["gpt"]["generator"]
@@ -258,8 +259,10 @@ def plan(records, smoke, paper, counts) -> list[dict]:
         if rule == "all":
             continue
         recs = by_rule.get(rule, [])
-        cpu_s, peak_est, ask, measured, top = 0.0, 0.0, 0, 0.0, 0.0
+        cpu_s, peak_est, ask, measured, top, gpu = 0.0, 0.0, 0, 0.0, 0.0, None
         for r in recs:
+            g = gpu_hours(paper, rule, r["wildcards"])
+            gpu = None if g is None else (gpu or 0.0) + g
             ratio = (work(paper, rule, r["wildcards"], {}, RS.SHAPENET_AIRPLANES)
                      / work(smoke, rule, r["wildcards"], SMOKE_DATA, SMOKE_SHAPES))
             top = max(top, ratio)
@@ -274,7 +277,7 @@ def plan(records, smoke, paper, counts) -> list[dict]:
                      "smoke_s": sum(r["seconds"] or 0 for r in recs),
                      "smoke_peak_mb": measured, "ratio": top,
                      "cpu_h": cpu_s / 3600 if top <= MAX_RATIO else None,
-                     "gpu_h": gpu_hours(paper, rule), "peak_mb": peak_est, "ask_mb": ask})
+                     "gpu_h": gpu, "peak_mb": peak_est, "ask_mb": ask})
     return rows
 
 
