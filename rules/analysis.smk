@@ -18,7 +18,7 @@ rule modeling_factors:
     benchmark:
         bench("analysis/modeling_factors")
     resources:
-        mem_mb=2000,
+        mem_mb=need("modeling_factors"),
         runtime=10,
     conda:
         "../envs/eval.yaml"

@@ -21,7 +21,7 @@ rule audit_import:
     benchmark:
         bench("audit/import")
     resources:
-        mem_mb=2000,
+        mem_mb=need("audit_import"),
         runtime=120,
     conda:
         "../envs/eval.yaml"
@@ -45,7 +45,7 @@ rule audit_verdict:
     benchmark:
         bench("audit/verdict")
     resources:
-        mem_mb=1000,
+        mem_mb=need("audit_verdict"),
         runtime=10,
     conda:
         "../envs/eval.yaml"

@@ -15,7 +15,7 @@ rule noise_baseline:
     benchmark:
         bench("{method}/baselines/noise{amp}")
     resources:
-        mem_mb=4000,
+        mem_mb=need("noise_baseline"),
         runtime=20,
     conda:
         "../envs/eval.yaml"

@@ -198,3 +198,13 @@ PAPER_NUMBERS = "config/paper_numbers.yaml"
 def report_inputs(wildcards):
     tables = [f"{R}/{m}/tables/{s}.csv" for m, sets in report_sets().items() for s in sets]
     return {"tables": tables, "extra": analysis_tables(), "figures": all_figures()}
+
+
+# ---- resources: memory asks computed from the config (weightmem.resources, calibrated on the
+# paper-shape smoke run; docs in README "Compute plan")
+from weightmem.resources import need as _need  # noqa: E402
+
+
+def need(rule, key="mem_mb"):
+    """``resources: mem_mb=need("<rule>")``: 1.5× the extrapolated peak of that rule's job."""
+    return _need(config, rule, key)

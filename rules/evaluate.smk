@@ -17,7 +17,7 @@ rule behaviour:
         bench("{method}/behaviour/{set}")
     threads: 2
     resources:
-        mem_mb=16000,
+        mem_mb=need("behaviour"),
         runtime=720,
         gpu=gpu_if_cuda(),
     conda:
@@ -39,7 +39,7 @@ rule table:
         bench("{method}/tables/{set}")
     threads: 2
     resources:
-        mem_mb=8000,
+        mem_mb=need("table"),
         runtime=720,
     conda:
         "../envs/eval.yaml"

@@ -17,7 +17,7 @@ rule figure_heatmap:
     benchmark:
         bench("{method}/figures/heatmap")
     resources:
-        mem_mb=4000,
+        mem_mb=need("figure_heatmap"),
         runtime=20,
     conda:
         "../envs/eval.yaml"
@@ -39,7 +39,7 @@ rule figure_min_distance:
     benchmark:
         bench("{method}/figures/min_distance_to_training")
     resources:
-        mem_mb=2000,
+        mem_mb=need("figure_min_distance"),
         runtime=10,
     conda:
         "../envs/eval.yaml"
@@ -63,7 +63,7 @@ rule figure_model_outputs:
     benchmark:
         bench("{method}/figures/{panel}")
     resources:
-        mem_mb=16000,
+        mem_mb=need("figure_model_outputs"),
         runtime=60,
         gpu=gpu_if_cuda(),
     conda:
@@ -88,7 +88,7 @@ rule figure_performance_vs_novelty:
     benchmark:
         bench("{method}/figures/performance_vs_novelty")
     resources:
-        mem_mb=2000,
+        mem_mb=need("figure_performance_vs_novelty"),
         runtime=10,
     conda:
         "../envs/eval.yaml"
@@ -120,7 +120,7 @@ rule study_figure_composed:
     benchmark:
         bench("figures/{figure}")
     resources:
-        mem_mb=2000,
+        mem_mb=need("study_figure_composed"),
         runtime=10,
     conda:
         "../envs/eval.yaml"
@@ -145,7 +145,7 @@ rule study_figure_min_distance:
     benchmark:
         bench("figures/min_distance_to_training")
     resources:
-        mem_mb=2000,
+        mem_mb=need("study_figure_min_distance"),
         runtime=10,
     conda:
         "../envs/eval.yaml"
@@ -174,7 +174,7 @@ rule study_figure_performance_vs_novelty:
     benchmark:
         bench("figures/performance_vs_novelty")
     resources:
-        mem_mb=2000,
+        mem_mb=need("study_figure_performance_vs_novelty"),
         runtime=10,
     conda:
         "../envs/eval.yaml"

@@ -16,7 +16,7 @@ rule gpt_zoo_shard:
         bench("gpt/zoo/shard{shard}")
     threads: 2
     resources:
-        mem_mb=8000,
+        mem_mb=need("gpt_zoo_shard"),
         runtime=240,
         gpu=gpu_if_cuda(),
     conda:
@@ -38,7 +38,7 @@ rule gpt_zoo_merge:
     benchmark:
         bench("gpt/zoo/merge")
     resources:
-        mem_mb=16000,
+        mem_mb=need("gpt_zoo_merge"),
         runtime=60,
     conda:
         "../envs/gpt.yaml"
@@ -58,7 +58,7 @@ rule gpt_training_set:
     benchmark:
         bench("gpt/training_set")
     resources:
-        mem_mb=8000,
+        mem_mb=need("gpt_training_set"),
         runtime=30,
     conda:
         "../envs/gpt.yaml"
@@ -75,7 +75,7 @@ rule gpt_heldout_set:
     benchmark:
         bench("gpt/heldout_set")
     resources:
-        mem_mb=8000,
+        mem_mb=need("gpt_heldout_set"),
         runtime=30,
     conda:
         "../envs/gpt.yaml"
@@ -99,7 +99,7 @@ rule gpt_fit:
         bench("gpt/generator/{variant}")
     threads: 2
     resources:
-        mem_mb=16000,
+        mem_mb=need("gpt_fit"),
         runtime=2880,
         gpu=gpu_if_cuda(),
     conda:
@@ -127,7 +127,7 @@ rule gpt_sample:
         bench("gpt/sample/{generated}")
     threads: 2
     resources:
-        mem_mb=8000,
+        mem_mb=need("gpt_sample"),
         runtime=120,
         gpu=gpu_if_cuda(),
     conda:

@@ -19,7 +19,7 @@ rule hd_airplanes:
     benchmark:
         bench("hyperdiffusion/shapes/airplanes")
     resources:
-        mem_mb=2000,
+        mem_mb=need("hd_airplanes"),
         runtime=10,
     conda:
         "../envs/hyperdiffusion.yaml"
@@ -43,7 +43,7 @@ rule hd_split:
     benchmark:
         bench("hyperdiffusion/shapes/split")
     resources:
-        mem_mb=1000,
+        mem_mb=need("hd_split"),
         runtime=10,
     conda:
         "../envs/hyperdiffusion.yaml"
@@ -65,7 +65,7 @@ rule hd_occupancy:
     benchmark:
         bench("hyperdiffusion/occupancy/shard{shard}")
     resources:
-        mem_mb=8000,
+        mem_mb=need("hd_occupancy"),
         runtime=240,
         gpu=gpu_if_cuda(),  # winding numbers are O(points × triangles): ShapeNet meshes want a GPU
     conda:
@@ -88,7 +88,7 @@ rule hd_field_init:
     benchmark:
         bench("hyperdiffusion/zoo/init")
     resources:
-        mem_mb=4000,
+        mem_mb=need("hd_field_init"),
         runtime=120,
         gpu=gpu_if_cuda(),
     conda:
@@ -112,7 +112,7 @@ rule hd_fields:
     benchmark:
         bench("hyperdiffusion/zoo/shard{shard}")
     resources:
-        mem_mb=16000,
+        mem_mb=need("hd_fields"),
         runtime=1440,
         gpu=gpu_if_cuda(),
     conda:
@@ -131,7 +131,7 @@ rule hd_training_set:
     benchmark:
         bench("hyperdiffusion/training_set")
     resources:
-        mem_mb=8000,
+        mem_mb=need("hd_training_set"),
         runtime=30,
     conda:
         "../envs/hyperdiffusion.yaml"
@@ -154,7 +154,7 @@ rule hd_fit:
         bench("hyperdiffusion/generator/{variant}")
     threads: 1  # torch on more threads than free cores stalls on a shared machine
     resources:
-        mem_mb=32000,
+        mem_mb=need("hd_fit"),
         runtime=2880,
         gpu=gpu_if_cuda(),
     conda:
@@ -178,7 +178,7 @@ rule hd_sample:
         bench("hyperdiffusion/sample")
     threads: 1  # torch on more threads than free cores stalls on a shared machine
     resources:
-        mem_mb=16000,
+        mem_mb=need("hd_sample"),
         runtime=120,
         gpu=gpu_if_cuda(),
     conda:
@@ -202,7 +202,7 @@ rule hd_reference_clouds:
     benchmark:
         bench("hyperdiffusion/clouds/reference")
     resources:
-        mem_mb=4000,
+        mem_mb=need("hd_reference_clouds"),
         runtime=120,
     conda:
         "../envs/hyperdiffusion.yaml"
@@ -225,7 +225,7 @@ rule hd_summary:
     benchmark:
         bench("hyperdiffusion/tables/summary")
     resources:
-        mem_mb=8000,
+        mem_mb=need("hd_summary"),
         runtime=240,
     conda:
         "../envs/hyperdiffusion.yaml"

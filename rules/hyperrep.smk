@@ -17,7 +17,7 @@ rule hyperrep_zoo_shard:
         bench("hyperrep/zoo/shard{shard}")
     threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=need("hyperrep_zoo_shard"),
         runtime=600,
         gpu=gpu_if_cuda(),
     conda:
@@ -39,7 +39,7 @@ rule hyperrep_zoo_merge:
     benchmark:
         bench("hyperrep/zoo/merge")
     resources:
-        mem_mb=8000,
+        mem_mb=need("hyperrep_zoo_merge"),
         runtime=30,
     conda:
         "../envs/hyperrep.yaml"
@@ -62,7 +62,7 @@ rule hyperrep_fit:
         bench("hyperrep/generator/{variant}")
     threads: 1
     resources:
-        mem_mb=16000,
+        mem_mb=need("hyperrep_fit"),
         runtime=2880,
         gpu=gpu_if_cuda(),
     conda:
@@ -87,7 +87,7 @@ rule hyperrep_reference:
         bench("hyperrep/reference")
     threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=need("hyperrep_reference"),
         runtime=60,
         gpu=gpu_if_cuda(),
     conda:
@@ -113,7 +113,7 @@ rule hyperrep_sample:
         bench("hyperrep/sample/{gen}")
     threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=need("hyperrep_sample"),
         runtime=60,
         gpu=gpu_if_cuda(),
     conda:
@@ -139,7 +139,7 @@ rule hyperrep_invariance:
         bench("analysis/invariance")
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=need("hyperrep_invariance"),
         runtime=60,
     conda:
         "../envs/hyperrep.yaml"
@@ -160,7 +160,7 @@ rule hyperrep_figure_invariance:
     benchmark:
         bench("hyperrep/figures/invariance")
     resources:
-        mem_mb=2000,
+        mem_mb=need("hyperrep_figure_invariance"),
         runtime=10,
     conda:
         "../envs/eval.yaml"

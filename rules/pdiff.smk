@@ -19,7 +19,7 @@ rule pdiff_base:
         bench("pdiff/base")
     threads: 2
     resources:
-        mem_mb=16000,
+        mem_mb=need("pdiff_base"),
         runtime=240,
         gpu=gpu_if_cuda(),
     conda:
@@ -43,7 +43,7 @@ rule pdiff_collect:
         bench("pdiff/collect")
     threads: 2
     resources:
-        mem_mb=16000,
+        mem_mb=need("pdiff_collect"),
         runtime=120,
         gpu=gpu_if_cuda(),
     conda:
@@ -67,7 +67,7 @@ rule pdiff_fit:
         bench("pdiff/generator/default")
     threads: 2
     resources:
-        mem_mb=8000,
+        mem_mb=need("pdiff_fit"),
         runtime=120,
         gpu=gpu_if_cuda(),
     conda:
@@ -90,7 +90,7 @@ rule pdiff_sample:
         bench("pdiff/sample")
     threads: 2
     resources:
-        mem_mb=8000,
+        mem_mb=need("pdiff_sample"),
         runtime=120,
         gpu=gpu_if_cuda(),
     conda:
@@ -114,7 +114,7 @@ rule pdiff_interpolation_baseline:
     benchmark:
         bench("pdiff/baselines/{kind}")
     resources:
-        mem_mb=4000,
+        mem_mb=need("pdiff_interpolation_baseline"),
         runtime=20,
     conda:
         "../envs/pdiff.yaml"
@@ -135,7 +135,7 @@ rule pdiff_figure_param_distribution:
     benchmark:
         bench("pdiff/figures/param_value_distribution")
     resources:
-        mem_mb=2000,
+        mem_mb=need("pdiff_figure_param_distribution"),
         runtime=10,
     conda:
         "../envs/pdiff.yaml"
@@ -158,7 +158,7 @@ rule pdiff_figure_interpolate:
     benchmark:
         bench("pdiff/figures/performance_vs_novelty_interpolate")
     resources:
-        mem_mb=2000,
+        mem_mb=need("pdiff_figure_interpolate"),
         runtime=10,
     conda:
         "../envs/pdiff.yaml"
@@ -181,7 +181,7 @@ rule pdiff_figure_tsne:
     benchmark:
         bench("pdiff/figures/tsne_interpolate")
     resources:
-        mem_mb=4000,
+        mem_mb=need("pdiff_figure_tsne"),
         runtime=20,
     conda:
         "../envs/pdiff.yaml"

@@ -20,7 +20,7 @@ rule report:
     benchmark:
         bench("analysis/report")
     resources:
-        mem_mb=2000,
+        mem_mb=need("report"),
         runtime=10,
     conda:
         "../envs/eval.yaml"

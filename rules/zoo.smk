@@ -12,7 +12,7 @@ rule dataset:
     benchmark:
         bench("data/{dataset}")
     resources:
-        mem_mb=4000,
+        mem_mb=need("dataset"),
         runtime=30,
     conda:
         "../envs/eval.yaml"

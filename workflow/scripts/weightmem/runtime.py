@@ -1,6 +1,7 @@
 """Device choice, seeding, logging and progress bars: the habits every stage shares."""
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import random
@@ -121,6 +122,20 @@ class ScriptContext:
             else int(cfg.get("seed", 0))
         self.log.info("rule %s on %s, seed %d, torch threads %d", smk.rule, self.device,
                       self.seed, torch.get_num_threads())
+        atexit.register(log_peak_memory, self.log)
+
+
+def log_peak_memory(log: logging.Logger) -> None:
+    """The job's true peak memory, logged at exit: the kernel's RSS high-water mark (Snakemake's
+    benchmark ``max_rss`` polls every 30 s after the first 15 s and misses short peaks), and on
+    CUDA the most GPU memory torch allocated. The compute plan (bench/compute_plan.py) reads it."""
+    import resource
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    gpu = ""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        gpu = f", GPU {torch.cuda.max_memory_allocated() / 2**20:.0f} MB allocated"
+    log.info("peak memory: %.0f MB RSS%s", peak_mb, gpu)
 
 
 def script(smk, name: str):

@@ -16,6 +16,8 @@ import numpy as np
 
 from weightmem.data.images import DataError, ImageData, fetch_files, resize
 
+# Checked against torchvision's list (pytorch/vision, torchvision/datasets/svhn.py, SVHN.split_list
+# at commit 0318698f): train and test agree.
 SVHN_FILES = {
     "train_32x32.mat": "e26dedcc434d2e4c54c9b2d4a06d8373",
     "test_32x32.mat": "eb5a983be6a315427106f1b164d9cef3",
