@@ -135,12 +135,19 @@ STUDY_FIGURES = ["heatmap", "min_distance_to_training", "model_outputs", "perfor
 
 
 def study_panel(method, figure):
-    """A method's own figure that is its panel of the study figure ``figure``."""
-    return M(method).model_figure if figure == "model_outputs" else figure
+    """A method's own figure that is its panel of the study figure ``figure`` (None: it has
+    none, e.g. a weight-space-only audit has no model outputs)."""
+    own = M(method).model_figure if figure == "model_outputs" else figure
+    return own if own in M(method).figures else None
+
+
+def study_methods(figure):
+    """The listed methods that have a panel in the study figure ``figure``."""
+    return [m for m in LISTED if study_panel(m, figure)]
 
 
 def study_figures():
-    return [f"{R}/figures/{f}.png" for f in STUDY_FIGURES]
+    return [f"{R}/figures/{f}.png" for f in STUDY_FIGURES if study_methods(f)]
 
 
 def all_figures():

@@ -101,7 +101,8 @@ rule figure_performance_vs_novelty:
 # drawn again from the per-method tables; heatmaps and model outputs place the per-method PNGs.
 rule study_figure_composed:
     input:
-        panels=lambda w: [f"{R}/figures/{m}/{study_panel(m, w.figure)}.png" for m in LISTED],
+        panels=lambda w: [f"{R}/figures/{m}/{study_panel(m, w.figure)}.png"
+                          for m in study_methods(w.figure)],
     output:
         report(f"{R}/figures/{{figure}}.png", category="study",
                caption="../report/study_figure.rst"),
@@ -109,7 +110,7 @@ rule study_figure_composed:
         figure="heatmap|model_outputs",
     params:
         kind="composed",
-        methods=LISTED,
+        methods=lambda w: study_methods(w.figure),
         title=lambda w: {
             "heatmap": "Weights of generated models (red frame) above their nearest training "
             "models",
@@ -130,15 +131,15 @@ rule study_figure_composed:
 
 rule study_figure_min_distance:
     input:
-        training=[f"{R}/{m}/tables/training.csv" for m in LISTED],
-        generated=[f"{R}/{m}/tables/generated.csv" for m in LISTED],
+        training=[f"{R}/{m}/tables/training.csv" for m in study_methods("min_distance_to_training")],
+        generated=[f"{R}/{m}/tables/generated.csv" for m in study_methods("min_distance_to_training")],
     output:
         report(f"{R}/figures/min_distance_to_training.png", category="study",
                caption="../report/study_figure.rst"),
     params:
         kind="min_distance",
-        methods=LISTED,
-        distances={m: distance_of(m) for m in LISTED},
+        methods=study_methods("min_distance_to_training"),
+        distances={m: distance_of(m) for m in study_methods("min_distance_to_training")},
         title="Distance to the nearest training model: training among themselves vs generated",
     log:
         logs("figures/min_distance_to_training"),
@@ -157,7 +158,7 @@ rule study_figure_performance_vs_novelty:
     input:
         tables=[
             f"{R}/{m}/tables/{s}.csv"
-            for m in LISTED
+            for m in study_methods("performance_vs_novelty")
             for s in ["training", "generated", *noise_sets(m)]
         ],
     output:
@@ -165,9 +166,9 @@ rule study_figure_performance_vs_novelty:
                caption="../report/study_figure.rst"),
     params:
         kind="performance_vs_novelty",
-        methods=LISTED,
-        sets={m: ["training", "generated", *noise_sets(m)] for m in LISTED},
-        seeds={m: config[m]["figures"]["seed"] for m in LISTED},
+        methods=study_methods("performance_vs_novelty"),
+        sets={m: ["training", "generated", *noise_sets(m)] for m in study_methods("performance_vs_novelty")},
+        seeds={m: config[m]["figures"]["seed"] for m in study_methods("performance_vs_novelty")},
         title="Performance against novelty: training, generated and noise-baseline models",
     log:
         logs("figures/performance_vs_novelty"),
