@@ -14,6 +14,7 @@ from weightmem.data.transforms import random_resized_crop, resize_center_crop
 from weightmem.methods.pdiff import generator as G
 from weightmem.io import WeightSet
 from weightmem.methods.pdiff import stages as pdiff
+from weightmem.zoo import bn
 from weightmem.nets.resnet import BN_KEYS, FrozenTail, ResNet18, ResNetConfig, full_logits
 from sections import section
 from weightmem.config import defaults
@@ -65,7 +66,7 @@ def test_extra_epoch_changes_only_the_four_bn_tensors():
     before = copy.deepcopy(model.state_dict())
     ccfg = dict(checkpoints=6, batch_size=16, lr=0.03, weight_decay=5e-4, train_mode_steps=0,
                 skip_steps=1)
-    ws, net = pdiff.collect(model, data, BASE, ccfg, seed=1, device="cpu", return_net=True)
+    ws, net = bn.collect(model, data, BASE, ccfg, seed=1, device="cpu", return_net=True)
     after = net.state_dict()
     for k, v in before.items():
         if k in BN_KEYS:
@@ -84,7 +85,7 @@ def test_train_mode_steps_update_running_statistics_only_at_the_start():
     model = randomised(ResNetConfig(4, 1, 4, "cifar"))
     ccfg = dict(checkpoints=3, batch_size=16, lr=0.03, weight_decay=5e-4, train_mode_steps=2,
                 skip_steps=1)
-    ws, net = pdiff.collect(model, data, BASE, ccfg, seed=1, device="cpu", return_net=True)
+    ws, net = bn.collect(model, data, BASE, ccfg, seed=1, device="cpu", return_net=True)
     assert ws.rows["bn_mode"] == ["train", "eval", "eval"]
     rm = "layer1.0.bn1.running_mean"
     assert not torch.equal(net.state_dict()[rm], model.state_dict()[rm])

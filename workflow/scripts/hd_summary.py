@@ -3,7 +3,7 @@ HyperDiffusion columns of the modeling-factor table); "training" = reconstructed
 import pandas as pd
 
 from weightmem.io import load_weightset, write_csv
-from weightmem.methods.hyperdiffusion import stages as hd
+from weightmem.evaluation import fields as hd
 from weightmem.runtime import script
 
 ctx = script(snakemake, "hyperdiffusion.summary")  # noqa: F821

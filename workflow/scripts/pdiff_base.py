@@ -3,7 +3,7 @@ import pandas as pd
 
 from weightmem.data.images import load_npz
 from weightmem.io import save_state, write_csv
-from weightmem.methods.pdiff import stages as pdiff
+from weightmem.zoo import bn as pdiff
 from weightmem.runtime import progress, script
 
 ctx = script(snakemake, "pdiff.base")  # noqa: F821

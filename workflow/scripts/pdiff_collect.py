@@ -1,7 +1,7 @@
 """Rule pdiff_collect: the "extra epoch" -- 300 consecutive-step checkpoints of the last block's BN."""
 from weightmem.data.images import load_npz
 from weightmem.io import save_weightset
-from weightmem.methods.pdiff import stages as pdiff
+from weightmem.zoo import bn as pdiff
 from weightmem.runtime import progress, script
 
 ctx = script(snakemake, "pdiff.collect")  # noqa: F821

@@ -13,9 +13,6 @@ from weightmem.data import shapes as S
 from weightmem.methods.hyperdiffusion import generator as G
 from weightmem.io import WeightSet, provenance
 from weightmem.evaluation import shapes as M
-# its evaluation (meshes, clouds, Chamfer tables) is the field kind of weightmem.evaluation
-from weightmem.evaluation.fields import (arch_of_tag, load_clouds, save_clouds, set_clouds,  # noqa: F401
-                                         summary_row, table)
 from weightmem.nets.field import FieldArch
 from weightmem.runtime import progress
 from weightmem.shards import shard_indices

@@ -15,9 +15,8 @@ from weightmem.io import WeightSet, provenance
 from weightmem.nets.resnet import FrozenTail, ResNet18
 from weightmem.figures.pca_grid import pca_grid
 from weightmem.evaluation.behaviour import tail_predictions
-# its checkpoint zoo: the base network and the "extra epoch" of BN checkpoints (weightmem.zoo.bn)
-from weightmem.zoo.bn import (_test_inputs, accuracy, collect, load_base,  # noqa: F401
-                              load_pretrained, resnet_config, train_base)
+# its checkpoint zoo (the base network, the "extra epoch" of BN checkpoints): weightmem.zoo.bn
+from weightmem.zoo.bn import _test_inputs, load_base
 
 
 # ------------------------------------------------------------------------ generator (§2-3)
