@@ -106,13 +106,6 @@ def table_inputs(w):
     return {**out, **in_method(w.method, d.table_inputs)}
 
 
-def evaluation_params(method):
-    """The config values a method's behaviour and tables depend on (a change reruns just them)."""
-    c = config[method]
-    return {"distance": distance_of(method), "evaluation": c.get("evaluation", {}),
-            "figures": c["figures"]}
-
-
 def model_figure_inputs(w):
     d = M(w.method)
     out = {
