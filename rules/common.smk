@@ -16,11 +16,11 @@ _SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
 _validate(config, _SCHEMA)  # messages naming the key, cross-field rules, researchers' sections
 validate(config, str(_SCHEMA))  # Snakemake's own check (defaults are already filled in)
 
-if workflow.is_main_process:  # a killed run's locks, only if no snakemake works here any more
-    _locks.clear_stale_locks(Path.cwd(), log=lambda m: print(m, file=sys.stderr))
-
-
 R = config["results"]
+
+if workflow.is_main_process:  # a killed run's locks and partial files, only if it is dead
+    _locks.clear_stale_locks(Path.cwd(), log=lambda m: print(m, file=sys.stderr), results=R)
+
 # the declaration (weightmem.methods.Method) of every method with a config section: its rules can
 # be targeted; the default target builds those listed in `methods` (LISTED)
 LISTED = config["methods"]

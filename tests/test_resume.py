@@ -127,7 +127,11 @@ def test_a_killed_run_resumes_with_the_same_command(clean, tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     assert "stale lock" in out.stderr
     assert not lock_files()
-    assert outputs(results) == outputs(clean)
+    a, b = outputs(results), outputs(clean)
+    assert sorted(a) == sorted(b), (f"only in the resumed run: {sorted(set(a) - set(b))}; "
+                                    f"only in the clean run: {sorted(set(b) - set(a))}")
+    differ = [k for k in a if a[k] != b[k]]
+    assert not differ, f"the resumed run differs from the clean run in {differ}"
     assert "Nothing to be done" in run(results).stderr  # and then it is finished
 
 
@@ -183,6 +187,33 @@ def test_locks_of_a_dead_run_are_cleared_and_a_live_runs_are_kept(tmp_path):
         for p in (elsewhere, wrapper):
             p.kill()
             p.wait()
+
+
+@pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs /proc")
+def test_a_dead_runs_partial_files_go_with_its_locks(tmp_path):
+    """A SIGKILL during an atomic write leaves `.<output>.partial-*` beside the output; the next
+    run removes it together with the stale locks (a live run's are never touched)."""
+    from weightmem.io import atomic_path
+    from weightmem.locks import clear_stale_locks, record_run
+
+    results = tmp_path / "results"
+    out = results / "gpt" / "weights" / "training.safetensors"
+    with pytest.raises(KeyboardInterrupt):  # stands in for the kill: the block never finishes
+        with atomic_path(out) as tmp:
+            tmp.write_bytes(b"half")
+            left = tmp.with_name(tmp.name.replace("partial-", "partial-x"))
+            left.write_bytes(b"half")  # a copy the cleanup in atomic_path does not know about
+            raise KeyboardInterrupt
+    keep = [results / "gpt" / ".hidden", results / "gpt" / "weights" / "notes.partial.txt"]
+    for p in keep:
+        p.write_text("not ours")
+    assert left.exists() and not out.exists()
+    _fake_locks(tmp_path)
+    record_run(tmp_path)
+    said = []
+    assert clear_stale_locks(tmp_path, log=said.append, results="results")
+    assert not left.exists() and all(p.exists() for p in keep)
+    assert "partly written" in said[-1] and left.name in said[-1]
 
 
 def test_locks_from_another_host_are_left_alone(tmp_path):

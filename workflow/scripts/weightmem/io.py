@@ -20,6 +20,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -159,13 +160,18 @@ def flatten(params: dict[str, torch.Tensor] | Sequence[torch.Tensor], layout: La
 
 
 # ---------------------------------------------------------------------- atomic writes
+# the temporary file of an output being written: ".<name>.partial-<random><suffix>" beside it;
+# a run killed with SIGKILL leaves it behind, and the next run removes it (weightmem.locks)
+PARTIAL = re.compile(r"^\..+\.partial-[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix or ".tmp",
-                               dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.partial-",
+                               suffix=suffix or path.suffix or ".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:

@@ -11,6 +11,8 @@ the workflow decides at parse time, in the main snakemake process only:
   this folder as its working directory (``/proc/<pid>/cwd``) — then they are removed and the run
   goes on (outputs the dead run left incomplete are redone: ``rerun-incomplete`` in the workflow
   profile, ``profiles/default``);
+* with the locks go the temporary files of outputs the dead run was writing
+  (``.<output>.partial-*`` beside them, see ``weightmem.io.atomic_path``) under its results folder;
 * otherwise (another snakemake works here, ``/proc`` cannot tell, or the last run was started on
   another host, e.g. another login node of a cluster) nothing is touched and Snakemake's own
   message stands.
@@ -83,9 +85,23 @@ def record_run(workdir: Path | str = ".") -> None:
     os.replace(tmp, path)
 
 
+def remove_partial_files(results: Path | str) -> list[Path]:
+    """Delete the temporary files of interrupted atomic writes under ``results`` (only call when
+    no run can be writing there); returns them."""
+    from weightmem.io import PARTIAL
+
+    root = Path(results)
+    found = sorted(p for p in root.rglob(".*") if p.is_file() and PARTIAL.match(p.name)) \
+        if root.is_dir() else []
+    for p in found:
+        p.unlink(missing_ok=True)
+    return found
+
+
 def clear_stale_locks(workdir: Path | str = ".", log: Callable[[str], None] = print,
-                      proc: Path = Path("/proc")) -> list[Path]:
-    """Remove the directory locks of a dead run (see the module text); returns what it removed."""
+                      proc: Path = Path("/proc"), results: Path | str | None = None) -> list[Path]:
+    """Remove the directory locks of a dead run and, when ``results`` is given, the partial
+    files it left there (see the module text); returns the locks it removed."""
     workdir = Path(workdir)
     lockdir = workdir / ".snakemake" / "locks"
     locks = sorted(p for p in lockdir.iterdir() if LOCK_NAME.match(p.name)) \
@@ -111,4 +127,9 @@ def clear_stale_locks(workdir: Path | str = ".", log: Callable[[str], None] = pr
         p.unlink(missing_ok=True)
     log(f"weightmem: removed {len(locks)} stale lock file(s) of a snakemake run that is no "
         f"longer running (.snakemake/locks); outputs it left incomplete are rerun")
+    if results is not None:
+        partial = remove_partial_files(Path(workdir) / results)
+        if partial:
+            log(f"weightmem: removed {len(partial)} partly written file(s) it left: "
+                f"{', '.join(str(p) for p in partial[:5])}{' …' if len(partial) > 5 else ''}")
     return locks
