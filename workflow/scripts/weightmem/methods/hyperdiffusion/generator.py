@@ -61,8 +61,10 @@ def diffusion_of(cfg: HDConfig) -> GaussianDiffusion:
 
 
 def fit(weights: torch.Tensor, layout: Layout, cfg: HDConfig, seed: int, device: torch.device,
-        log=None):
-    """Train on the [N, D] raw training weights. Returns (model, per-step log rows)."""
+        log=None, after_step=None):
+    """Train on the [N, D] raw training weights. Returns (model, per-step log rows).
+    ``after_step(steps_done, model)``, if given, is called after every optimisation step (the
+    training-curve measurement, bench/hd_curve.py, samples the model there)."""
     if not torch.isfinite(weights).all():
         raise ValueError("training weights contain NaN/inf")
     torch.manual_seed(seed)
@@ -96,6 +98,9 @@ def fit(weights: torch.Tensor, layout: Layout, cfg: HDConfig, seed: int, device:
             rows.append({"step": step, "epoch": epoch, "loss": loss.item(),
                          "lr": opt.param_groups[0]["lr"]})
             step += 1
+            if after_step is not None:
+                after_step(step, model)
+                model.train()
         if log and (epoch % max(1, cfg.epochs // 10) == 0 or epoch == cfg.epochs - 1):
             log.info("epoch %d/%d loss %.3g", epoch, cfg.epochs, rows[-1]["loss"])
     return model.eval(), rows
