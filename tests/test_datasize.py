@@ -9,6 +9,7 @@ import torch
 from PIL import Image
 
 from weightmem import datasize
+from weightmem.figures import data_size
 from weightmem.io import WeightSet, arch_layout, save_figure
 
 ARCH = "mlp:64-10-10"
@@ -108,6 +109,6 @@ def test_table_and_figure(tmp_path):
     assert df.training_runs.tolist() == [10, 20, 40]
     assert df.min_l2_ratio.round(3).tolist() == [0.3, 0.6, 0.9]
     out = tmp_path / "data_size.png"
-    save_figure(datasize.draw(df), out)
+    save_figure(data_size.draw(df), out)
     img = np.asarray(Image.open(out).convert("L"), dtype=float)
     assert img.shape[0] > 500 and img.std() > 10

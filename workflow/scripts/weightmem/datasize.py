@@ -18,6 +18,7 @@ training set T (the final checkpoints of the runs it saw):
 Subsets are nested (the ¼ runs are among the ½ runs) and deterministic: the first
 round(f · N) runs of one permutation drawn with the stage's seed (weightmem.seeds ``gpt.data_size``).
 The full size is the default generator itself (results/gpt/generator/default): the DAG reuses it.
+The figure: weightmem.figures.data_size.
 """
 from __future__ import annotations
 
@@ -79,14 +80,11 @@ def per_model(sets: dict[str, WeightSet], behaviours: dict[str, dict], distance:
     """One row per model of ``generated``, ``heldout`` and ``training`` (= this size's T): its
     accuracy and divergence (``behaviours``: weightmem.evaluation.classifier.behaviour) and its
     min L2 to T (``distance``: plain or aligned; T's own models exclude themselves)."""
-    from weightmem.evaluation.classifier import distances
-
     train = sets["training"]
     parts = []
     for name in SETS:
         ws, beh = sets[name], behaviours[name]
-        d, i, _ = distances(ws, train, distance, exclude_self=(name == "training"))
-        d, i = d[:, 0].numpy().astype(float), i[:, 0].numpy()
+        d, i = nearest_training(ws, train, distance, exclude_self=(name == "training"))
         parts.append(pd.DataFrame({
             "set": name, "model": np.arange(len(ws)),
             "run": ws.rows.get("run", ws.rows.get("prompt_run", [None] * len(ws))),
@@ -97,6 +95,23 @@ def per_model(sets: dict[str, WeightSet], behaviours: dict[str, dict], distance:
                                      for j, x in zip(i, d)],
         }))
     return pd.concat(parts, ignore_index=True)
+
+
+def nearest_training(targets: WeightSet, training: WeightSet, distance: str,
+                     exclude_self: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(min distance, index of the nearest training model) per target, by ``plain`` L2 or
+    permutation-``aligned`` L2 (as the per-model tables, weightmem.evaluation.classifier)."""
+    from weightmem.evaluation.weights import aligned_nearest, nearest
+    from weightmem.nets import get as get_arch
+
+    if distance == "plain":
+        d, i = nearest(targets.weights, training.weights, k=1, exclude_self=exclude_self)
+    elif distance == "aligned":
+        d, i, _ = aligned_nearest(get_arch(targets.arch), targets.weights, training.weights, k=1,
+                                  exclude_self=exclude_self)
+    else:
+        raise ValueError(f"unknown distance kind '{distance}' (plain or aligned)")
+    return d[:, 0].numpy().astype(float), i[:, 0].numpy()
 
 
 def summarise(models: pd.DataFrame, size: str, training_runs: int) -> dict:
@@ -137,69 +152,3 @@ def _q(v: pd.Series, q: float) -> float:
 def table(rows: list[dict]) -> pd.DataFrame:
     """The data-size table, smallest training set first."""
     return pd.DataFrame(rows).sort_values("training_runs", kind="stable").reset_index(drop=True)
-
-
-def draw(df: pd.DataFrame, alpha: float = copying.ALPHA, title: str = "G.pt"):
-    """Four panels over the number of training runs: min L2 to the size's training set
-    (generated, held-out, training among themselves; bars = interquartile range), the min-L2
-    ratio, Z_U with the copying region, and the generated models' accuracy. Returns the figure."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from statistics import NormalDist
-
-    x = df.training_runs.to_numpy()
-    fig, ax = plt.subplots(2, 2, figsize=(10, 7.5))
-    a = ax[0, 0]
-    style = {"generated": ("tab:red", "o", "generated → its training set"),
-             "heldout": ("tab:blue", "s", "held-out runs → its training set"),
-             "training": ("tab:gray", "^", "training models → each other")}
-    for name, (c, m, label) in style.items():
-        y = df[f"median_min_l2_{name}"].to_numpy()
-        if name != "training":
-            err = np.vstack([y - df[f"q25_min_l2_{name}"], df[f"q75_min_l2_{name}"] - y])
-            a.errorbar(x, y, yerr=err, color=c, marker=m, capsize=3, label=label)
-        else:
-            a.plot(x, y, color=c, marker=m, ls="--", label=label)
-    a.set_ylabel("median min L2 (IQR bars)")
-    a.set_title("distance to the nearest training model")
-    a.legend(fontsize=7, framealpha=0.85)
-    a = ax[0, 1]
-    a.plot(x, df.min_l2_ratio, color="tab:purple", marker="o")
-    a.axhline(1.0, color="k", lw=0.8, ls=":")
-    a.text(x[0], 1.0, " 1 = as far as new models", va="bottom", fontsize=8)
-    a.set_ylabel("median generated / median held-out")
-    a.set_title("min-L2 ratio (< 1: closer to training than new models)")
-    a = ax[1, 0]
-    z_crit = NormalDist().inv_cdf(alpha)
-    a.plot(x, df.z_u, color="tab:green", marker="o")
-    a.axhline(z_crit, color="tab:red", lw=0.8, ls="--")
-    a.axhline(0.0, color="k", lw=0.8, ls=":")
-    lo = min(float(np.nanmin(df.z_u)) if np.isfinite(df.z_u).any() else z_crit, z_crit) - 1.0
-    a.axhspan(lo, z_crit, color="tab:red", alpha=0.08)
-    a.text(x[0], z_crit, f" significant at α = {alpha:g}", va="top", fontsize=8, color="tab:red")
-    for xi, z, v, c in zip(x, df.z_u, df.verdict, df.closer_chance):
-        if np.isfinite(z):
-            a.annotate(f"{v}\nA = {c:.2f}", (xi, z), textcoords="offset points", xytext=(0, 8),
-                       ha="center", fontsize=7)
-    hi = max(float(np.nanmax(df.z_u)) if np.isfinite(df.z_u).any() else 0.0, 0.0) + 1.5
-    a.set_ylim(lo, hi)  # room for the labels above the points
-    a.set_ylabel("Z_U (generated vs held-out)")
-    a.set_title("data-copying test (negative = closer than new models)")
-    a = ax[1, 1]
-    a.plot(x, df.accuracy_generated, color="tab:red", marker="o", label="generated")
-    a.plot(x, df.accuracy_heldout, color="tab:blue", marker="s", label="held-out runs")
-    a.set_ylabel("mean test accuracy (%)")
-    a.set_title("accuracy")
-    a.legend(fontsize=8)
-    for a in ax.flat:
-        a.set_xscale("log", base=2)
-        a.set_xticks(x)
-        a.set_xticklabels([f"{n}\n({float(s):.0%})" for n, s in zip(x, df["size"])], fontsize=8)
-        a.minorticks_off()
-        a.set_xlabel("training runs (fraction of the zoo)")
-        a.grid(alpha=0.3)
-    fig.suptitle(f"{title}: more training runs, less copying? (same steps, seed and prompts)")
-    fig.tight_layout()
-    return fig
