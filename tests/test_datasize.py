@@ -1,6 +1,7 @@
 """The data-size experiment's library (weightmem.datasize): subsets, per-model distances, the
 table row (min-L2 ratio, Z_U verdict) and the figure."""
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -112,3 +113,26 @@ def test_table_and_figure(tmp_path):
     save_figure(data_size.draw(df), out)
     img = np.asarray(Image.open(out).convert("L"), dtype=float)
     assert img.shape[0] > 500 and img.std() > 10
+
+
+def test_the_overlays_validate_and_bad_values_are_named(root):
+    import yaml
+
+    from weightmem.config import ConfigError, validate
+
+    def cfg(*overlays):
+        c = yaml.safe_load((root / "config" / "config.yaml").read_text())
+        for o in overlays:
+            c.update(o)
+        return c
+
+    over = yaml.safe_load((root / "config" / "data-size.yaml").read_text())
+    assert validate(cfg(over), root / "config" / "schema.yaml")["data_size"]["fractions"] == \
+        [0.25, 0.5, 1.0]
+    seeds = yaml.safe_load((root / "config" / "seeds.yaml").read_text())
+    assert validate(cfg(seeds), root / "config" / "schema.yaml")["seeds"] == [0, 1, 2]
+    for bad, msg in (({"data_size": {"fractions": [0]}}, "data_size.fractions.0: 0 is not > 0"),
+                     ({"data_size": {"fractions": [1.5]}}, "1.5 is not <= 1"),
+                     ({"seeds": [1, 1]}, "seeds: [1, 1] has duplicate items")):
+        with pytest.raises(ConfigError, match=re.escape(msg)):
+            validate(cfg(bad), root / "config" / "schema.yaml")
