@@ -77,7 +77,7 @@ def across(long: pd.DataFrame) -> pd.DataFrame:
 def _status(held: list, seeds: list, absent: list) -> str:
     n = len(seeds)
     if len(held) == n:
-        s = f"holds in all {n} seeds"
+        s = "holds in both seeds" if n == 2 else f"holds in all {n} seeds"
     elif not held:
         s = f"holds in none of the {n} seeds"
     else:
