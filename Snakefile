@@ -51,6 +51,8 @@ include: "rules/evaluate.smk"
 include: "rules/figures.smk"
 include: "rules/analysis.smk"
 include: "rules/report.smk"
+include: "rules/data_size.smk"  # only built when data_size: is configured (config/data-size.yaml)
+include: "rules/seeds.smk"  # the robustness check over seeds (config/seeds.yaml, weightmem seeds)
 
 
 for _rules in method_rule_files():
@@ -64,4 +66,5 @@ rule all:
         method_targets(),
         analysis_tables(),
         f"{R}/report.html",
+        data_size_targets(),
     default_target: True

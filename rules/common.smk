@@ -208,3 +208,46 @@ from weightmem.resources import need as _need  # noqa: E402
 def need(rule, key="mem_mb"):
     """``resources: mem_mb=need("<rule>")``: 1.5× the extrapolated peak of that rule's job."""
     return _need(config, rule, key)
+
+
+# ---- the data-size experiment (config/data-size.yaml, weightmem.datasize): only when configured
+from weightmem import datasize as _datasize  # noqa: E402
+
+
+def data_sizes():
+    """The ``{size}`` names of the configured fractions (none without ``data_size:``)."""
+    return [_datasize.size_name(f) for f in (config.get("data_size") or {}).get("fractions", [])]
+
+
+def size_generated(w):
+    """One size's generated models; the full zoo's are the default generator's own samples."""
+    if _datasize.is_full(w.size):
+        return f"{R}/gpt/weights/generated.safetensors"
+    return f"{R}/gpt/data_size/{w.size}/generated.safetensors"
+
+
+def data_size_targets():
+    if not data_sizes():
+        return []
+    return [f"{R}/tables/data_size.csv", f"{R}/figures/gpt/data_size.png"]
+
+
+# ---- the robustness check over seeds (config/seeds.yaml, weightmem.seedreport)
+def seed_results(s):
+    """The results folder of one seed's run of the whole DAG (``weightmem seeds``)."""
+    return f"{R}/seed{s}"
+
+
+def per_seed_tables(name):
+    """Each seed's tables/<name>.csv; a clear error naming the command when a seed has not run."""
+    seeds = config.get("seeds") or []
+    if not seeds:
+        raise ValueError("no seeds configured: add --configfile config/seeds.yaml (seeds: [0, 1, 2])")
+    paths = [f"{seed_results(s)}/tables/{name}.csv" for s in seeds]
+    missing = [s for s, p in zip(seeds, paths) if not Path(p).exists()]
+    if missing:
+        raise ValueError(
+            f"seed(s) {', '.join(map(str, missing))} have not run: `weightmem seeds` (with the same "
+            f"--configfile list) runs every seed and then this report; or run each by hand: "
+            f"snakemake -c2 --configfile ... --config seed=N results={R}/seedN")
+    return paths

@@ -1,4 +1,5 @@
-"""``weightmem audit``: write an audit config and run this repository's Snakemake DAG on it.
+"""``weightmem audit``: write an audit config and run this repository's Snakemake DAG on it;
+``weightmem seeds``: run the DAG once per seed and report every finding per seed.
 
     weightmem audit --training T --generated G [--heldout H] [--keys GLOB] [--behaviour DATASET]
                     [--noise A,B] --out DIR [snakemake arguments, e.g. -n, --profile ...]
@@ -7,6 +8,11 @@ DIR is the results folder: DIR/config.yaml (the audit config), DIR/verdict.json,
 and everything the DAG makes on the way. Arguments weightmem does not know go to snakemake
 (``-n`` for a dry run, ``--profile profiles/slurm``); ``--target DIR/audit/tables/generated.csv``
 builds one output and what it needs; without it the ``audit`` rule is built.
+
+    weightmem seeds --configfile config/seeds.yaml [other overlays] [snakemake arguments]
+
+runs the whole DAG once per seed listed under ``seeds:`` into ``<results>/seed<N>`` and then
+builds ``<results>/seeds.html`` (rule seeds_report, weightmem.seedreport).
 """
 from __future__ import annotations
 
@@ -45,10 +51,78 @@ def audit_config(args) -> dict:
     return {"results": str(out), "methods": ["audit"], "audit": section}
 
 
+def merged_config(files: list[str]) -> dict:
+    """config/config.yaml with the overlays merged over it as Snakemake merges them (nested
+    mappings key by key, everything else replaced)."""
+    import yaml
+
+    def merge(a: dict, b: dict) -> None:
+        for k, v in b.items():
+            if isinstance(v, dict) and isinstance(a.get(k), dict):
+                merge(a[k], v)
+            else:
+                a[k] = v
+
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    for f in files:
+        merge(cfg, yaml.safe_load(Path(f).read_text()) or {})
+    return cfg
+
+
+def seed_commands(configfiles: list[str], rest: list[str]) -> tuple[list[list[str]], list[str]]:
+    """(one snakemake command per seed of ``seeds:``, the command of the seeds report).
+
+    Seed N runs the whole DAG with ``--config seed=N results=<results>/seedN`` and builds that
+    folder's report (its findings and summary tables); the last command builds
+    ``<results>/seeds.html`` from them (rule seeds_report)."""
+    cfg = merged_config(configfiles)
+    seeds = cfg.get("seeds") or []
+    if not seeds:
+        raise ValueError("no seeds: give an overlay that lists them, e.g. --configfile "
+                         "config/seeds.yaml (seeds: [0, 1, 2])")
+    if any(r == "--config" or r.startswith("--config=") for r in rest):
+        raise ValueError("--config is set per seed (seed=N results=...): put other settings in "
+                         "an overlay file (--configfile)")
+    results = cfg["results"]
+    cores = [] if any(r in ("-c", "--cores", "-j", "--jobs", "--profile") or
+                      r.startswith(("--cores=", "--jobs=", "--profile=")) for r in rest) \
+        else ["--cores", "2"]
+    base = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), *cores, *rest]
+    files = ["--configfile", *configfiles] if configfiles else []
+    per_seed = [[*base, f"{results}/seed{s}/report.html", *files, "--config", f"seed={s}",
+                 f"results={results}/seed{s}"] for s in seeds]
+    return per_seed, [*base, f"{results}/seeds.html", *files]
+
+
+def seeds_main(args, rest: list[str]) -> int:
+    try:
+        per_seed, final = seed_commands(args.configfile or [], rest)
+    except (ValueError, OSError) as e:
+        print(f"weightmem seeds: {e}", file=sys.stderr)
+        return 2
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT / "workflow" / "scripts"), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    for cmd in per_seed:
+        print("weightmem seeds:", " ".join(cmd[1:]), file=sys.stderr, flush=True)
+        rc = subprocess.call(cmd, cwd=ROOT, env=env)
+        if rc:
+            return rc
+    if any(r in ("-n", "--dry-run", "--dryrun") for r in rest):
+        print("weightmem seeds: dry run; after the seeds have run, the report: "
+              + " ".join(final[1:]), file=sys.stderr)
+        return 0
+    print("weightmem seeds:", " ".join(final[1:]), file=sys.stderr, flush=True)
+    return subprocess.call(final, cwd=ROOT, env=env)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="weightmem", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
+    sd = sub.add_parser("seeds", help="run the DAG once per seed of seeds: and report every "
+                                      "finding per seed (config/seeds.yaml)")
+    sd.add_argument("--configfile", nargs="+", action="extend",
+                    help="overlays merged over config/config.yaml, e.g. config/seeds.yaml")
     a = sub.add_parser("audit", help="does a generator copy its training models?")
     a.add_argument("--training", required=True, help="T: folder of state dicts or [N, D] file")
     a.add_argument("--generated", required=True, help="G: the generator's models")
@@ -64,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--target", action="append",
                    help="build this output (a path under --out) instead of the whole audit")
     args, rest = p.parse_known_args(argv)
+    if args.command == "seeds":
+        return seeds_main(args, rest)
     import yaml
 
     from weightmem.audit import AuditInputError

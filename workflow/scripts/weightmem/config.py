@@ -182,6 +182,9 @@ def _cross_checks(config: dict) -> list[str]:
         if "dataset" in section and section["dataset"] not in config["data"]:
             problems.append(f"{m}.dataset: '{section['dataset']}' is not defined under data: "
                             f"(defined: {', '.join(config['data'])})")
+    if config.get("data_size") and "gpt" not in decls:
+        problems.append("data_size: the data-size experiment retrains G.pt, but the config has "
+                        "no gpt: section")
     if problems:
         return problems  # the checks below read the datasets
     for m, decl in decls.items():  # each method's own cross-field rules (its declaration)
@@ -190,7 +193,8 @@ def _cross_checks(config: dict) -> list[str]:
 
 
 # top-level settings of the schema (every other top-level key is a method's section)
-_TOP_LEVEL = ("results", "device", "seed", "threads", "scale", "methods", "data")
+_TOP_LEVEL = ("results", "device", "seed", "threads", "scale", "methods", "data", "seeds",
+              "data_size")
 
 # what the shared rules read from every method's section (the contract's part of the config)
 SHARED_SECTION = {

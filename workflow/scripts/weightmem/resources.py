@@ -258,8 +258,15 @@ _SHARED_AS = {
 }
 
 
+# Rules of the experiments beyond the default (rules/data_size.smk) hold what the G.pt rule whose
+# work they repeat holds (a subset of the zoo is never larger than the zoo).
+_SAME_AS = {"data_size_fit": "gpt_fit", "data_size_sample": "gpt_sample", "data_size_eval": "table"}
+
+
 def _calibrated_rule(rule: str, w: dict) -> str:
     method = w.get("method")
+    if rule in _SAME_AS:
+        return _SAME_AS[rule]
     if (rule, method) in _SHARED_AS:
         return _SHARED_AS[rule, method]
     return "figure_decision_boundary" if rule == "figure_model_outputs" else rule

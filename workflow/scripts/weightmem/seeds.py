@@ -18,6 +18,8 @@ OFFSETS = {
     "behaviour": 31,  # neural-field meshing and point sampling
     "analysis.invariance": 0,
     "audit": 41,  # whole runs of T held out when no H is given
+    # experiments beyond the default (overlays)
+    "gpt.data_size": 51,  # which training runs each size of the data-size experiment keeps
 }
 
 
