@@ -12,7 +12,9 @@ number of epochs, so a snapshot at step s is the model a run of s steps would ha
 Usage (after `make run`, or any run that built results/hyperdiffusion):
   python bench/hd_curve.py [--results results] [--steps 800,2000,5000,10000,20000]
                            [--set key=value ...] [--out hd_curve.csv] [--threads 1]
-``--set`` overrides generator settings (e.g. ``--set chunk_size=512``).
+                           [--render DIR]
+``--set`` overrides generator settings (e.g. ``--set lr=2e-3``); ``--render DIR`` saves, per
+snapshot, three generated shapes beside their nearest training shape (DIR/step<s>.png).
 """
 from __future__ import annotations
 
@@ -64,6 +66,7 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], help="generator override key=value")
     ap.add_argument("--out", default="hd_curve.csv")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--render", default=None)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -93,6 +96,18 @@ def main() -> None:
           f"spread {ref['spread_l2']:.3f}; {per_epoch} steps/epoch, {gen['epochs']} epochs",
           flush=True)
     rows, losses, t0 = [ref], [], time.perf_counter()
+
+    def render(w, done):
+        from weightmem.figures.shapes import render_shapes
+
+        ws = WeightSet(w, train.layout, train.arch, {"role": ["generated"] * len(w)})
+        l2, idx = nearest(ws.weights, train.weights)
+        tab = pd.DataFrame({"nearest_by_l2": idx[:, 0].numpy(), "min_l2": l2[:, 0].numpy()})
+        fig = render_shapes(ws, train, tab, hd["figures"]["render_resolution"],
+                            hd["evaluation"]["level"], f"HyperDiffusion after {done} steps")
+        Path(args.render).mkdir(parents=True, exist_ok=True)
+        fig.savefig(Path(args.render) / f"step{done}.png", dpi=80)
+
     wanted = set(steps)
 
     def after_step(done, model):
@@ -102,6 +117,8 @@ def main() -> None:
             row = {"step": done, "loss": float("nan"), "fit_seconds": time.perf_counter() - t0,
                    **evaluate(w, train, train_ref, hd["evaluation"], sample_seed)}
             rows.append(row)
+            if args.render:
+                render(w, done)
             print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                            for k, v in row.items()), flush=True)
 
