@@ -294,13 +294,17 @@ def _with_variant(config: dict, rule: str, w: dict) -> dict:
     """A modeling-factor variant's job (``{variant}`` of a fit, ``generated-<variant>`` of a
     sample) is sized with that variant's generator settings."""
     method = {"gpt_fit": "gpt", "gpt_sample": "gpt", "hyperrep_fit": "hyperrep",
-              "hd_fit": "hyperdiffusion"}.get(rule)
-    variant = w.get("variant") or (w.get("generated", "").partition("-")[2] or None)
+              "hyperrep_sample": "hyperrep", "hyperrep_reference": "hyperrep", "hd_fit": "hyperdiffusion",
+              "hd_sample": "hyperdiffusion"}.get(rule)
+    variant = (w.get("variant") or (w.get("generated", "").partition("-")[2] or None)
+               or (w.get("gen", "").partition("-")[2] or None))
     if not method or not variant or variant == "default" or method not in config:
         return config
     from .factors import variant_config
 
     c = config[method]
+    if variant not in (c.get("modeling_factors") or {}):  # a sampler, a permutation variant
+        return config
     gen = variant_config(c["generator"], c.get("modeling_factors"), variant, method)
     return {**config, method: {**c, "generator": gen}}
 

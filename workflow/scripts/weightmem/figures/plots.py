@@ -125,3 +125,39 @@ def performance_vs_novelty(series: dict[str, tuple[np.ndarray, np.ndarray]], tit
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=8)
     return fig
+
+
+def modeling_factors(panels: list[tuple[str, "pd.DataFrame", str, str, bool]], labels: dict):
+    """Study output 8: per method (title, its rows of the modeling-factors table, performance
+    column, its axis label, higher is better), mean min L2 to training (x) against performance (y)
+    per variant, each point labelled; the training row is a star with dashed lines through it.
+    A lower-is-better column (MMD) is drawn with its axis inverted, so up = better everywhere."""
+    style()
+    n = len(panels)
+    fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 4.4), squeeze=False)
+    for ax, (title, df, col, ylabel, higher) in zip(axes[0], panels):
+        tr = df[df.variant == "training"]
+        gen = df[df.variant != "training"]
+        ax.scatter(gen.min_l2, gen[col], s=28, color=COLOURS["generated"], zorder=3,
+                   label="generator variants")
+        d = gen[gen.variant == "default"]
+        ax.scatter(d.min_l2, d[col], s=80, facecolors="none", edgecolors="black", zorder=4,
+                   label="default generator")
+        for r in gen.itertuples():
+            ax.annotate(labels.get(r.variant, r.variant), (r.min_l2, getattr(r, col)),
+                        textcoords="offset points", xytext=(4, 3), fontsize=7)
+        if len(tr):
+            x, y = float(tr.min_l2.iloc[0]), float(tr[col].iloc[0])
+            ax.scatter([x], [y], marker="*", s=220, color=COLOURS["training"], zorder=5,
+                       label="training models")
+            ax.axvline(x, color=COLOURS["training"], ls="--", lw=0.8)
+            ax.axhline(y, color=COLOURS["training"], ls="--", lw=0.8)
+        if not higher:
+            ax.invert_yaxis()
+        ax.set_xlabel("mean min L2 to training (novelty →)")
+        ax.set_ylabel(ylabel + ("" if higher else " (axis inverted: up = better)"))
+        ax.set_title(title)
+        ax.legend(frameon=False, fontsize=7, loc="best")
+    fig.suptitle("Modeling factors: performance against novelty per generator variant")
+    fig.tight_layout()
+    return fig
