@@ -150,13 +150,11 @@ rule hd_fit:
     output:
         model=f"{HD}/generator/{{variant}}/model.safetensors",
         curve=f"{HD}/generator/{{variant}}/train_log.csv",
+    wildcard_constraints:
+        variant=r"(?!perm[0-9]+\b)\w+",  # perm<k>: rule hd_fit_permuted
     params:
         seed=seed("hyperdiffusion.fit"),
-        # a permutation variant trains the default generator on the augmented fields
-        generator=lambda w: generator_config("hyperdiffusion",
-                                             "default" if w.variant in HD_PERMS else w.variant),
-        permutations=lambda w: HD_PERMS.get(w.variant, 0),
-        permutation_seed=seed("hyperdiffusion.permutation"),
+        generator=lambda w: generator_config("hyperdiffusion", w.variant),
     log:
         logs("hyperdiffusion/generator/{variant}"),
     benchmark:
@@ -170,6 +168,35 @@ rule hd_fit:
         "../envs/hyperdiffusion.yaml"
     script:
         "../workflow/scripts/hd_fit.py"
+
+
+# study output 10: the default generator trained on the fields plus k permuted copies of each
+rule hd_fit_permuted:
+    input:
+        training=f"{HD}/weights/training.safetensors",
+    output:
+        model=f"{HD}/generator/{{variant}}/model.safetensors",
+        curve=f"{HD}/generator/{{variant}}/train_log.csv",
+    wildcard_constraints:
+        variant=r"perm[0-9]+",
+    params:
+        seed=seed("hyperdiffusion.fit"),
+        generator=lambda w: generator_config("hyperdiffusion", "default"),
+        permutations=lambda w: HD_PERMS[w.variant],
+        permutation_seed=seed("hyperdiffusion.permutation"),
+    log:
+        logs("hyperdiffusion/generator/{variant}"),
+    benchmark:
+        bench("hyperdiffusion/generator/{variant}")
+    threads: 1  # torch on more threads than free cores stalls on a shared machine
+    resources:
+        mem_mb=need("hd_fit_permuted"),
+        runtime=2880,
+        gpu=gpu_if_cuda(),
+    conda:
+        "../envs/hyperdiffusion.yaml"
+    script:
+        "../workflow/scripts/hd_fit_permuted.py"
 
 
 # 'generated' = the default generator's samples, 'generated-<variant>' a variant's (same seed)

@@ -217,6 +217,8 @@ TERMS: dict[str, list[tuple[str, float]]] = {
     "hd_fields": [("hd:occ_shard", 2.0)],
     "hd_training_set": [("hd:fields", 2.0)],
     "hd_fit": [("hd:model", 4.0), ("hd:fields", 1.0)],  # fused AdamW: weights, grads, 2 moments
+    # the fields and up to 7 permuted copies (study output 10: data ×8), plus the originals loaded
+    "hd_fit_permuted": [("hd:model", 4.0), ("hd:fields", 9.0)],
     "hd_sample": [("hd:model", 2.0), ("hd:fields", 1.0)],
     "hd_clouds": [("hd:grid", 3.0)],
     "hd_figure_render_shapes": [("hd:render", 3.0)],
