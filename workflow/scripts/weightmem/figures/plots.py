@@ -143,9 +143,6 @@ def modeling_factors(panels: list[tuple[str, "pd.DataFrame", str, str, bool]], l
         d = gen[gen.variant == "default"]
         ax.scatter(d.min_l2, d[col], s=80, facecolors="none", edgecolors="black", zorder=4,
                    label="default generator")
-        for r in gen.itertuples():
-            ax.annotate(labels.get(r.variant, r.variant), (r.min_l2, getattr(r, col)),
-                        textcoords="offset points", xytext=(4, 3), fontsize=7)
         if len(tr):
             x, y = float(tr.min_l2.iloc[0]), float(tr[col].iloc[0])
             ax.scatter([x], [y], marker="*", s=220, color=COLOURS["training"], zorder=5,
@@ -154,6 +151,9 @@ def modeling_factors(panels: list[tuple[str, "pd.DataFrame", str, str, bool]], l
             ax.axhline(y, color=COLOURS["training"], ls="--", lw=0.8)
         if not higher:
             ax.invert_yaxis()
+        ax.margins(x=0.25, y=0.08)
+        _spread_labels(ax, gen.min_l2.to_numpy(float), gen[col].to_numpy(float),
+                       [labels.get(v, v) for v in gen.variant])
         ax.set_xlabel("mean min L2 to training (novelty →)")
         ax.set_ylabel(ylabel + ("" if higher else " (axis inverted: up = better)"))
         ax.set_title(title)
@@ -161,3 +161,43 @@ def modeling_factors(panels: list[tuple[str, "pd.DataFrame", str, str, bool]], l
     fig.suptitle("Modeling factors: performance against novelty per generator variant")
     fig.tight_layout()
     return fig
+
+
+def _spread_labels(ax, x, y, texts, gap_pt: float = 9.0, dx_pt: float = 14.0) -> None:
+    """Label points to their right; labels closer than ``gap_pt`` points are grouped and each
+    group is spread evenly around its points' mean height (kept inside the axes), each label
+    joined to its point by a thin line."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        return
+    ax.figure.canvas.draw()  # final limits → display coordinates
+    per_pt = ax.figure.dpi / 72.0
+    gap = gap_pt * per_pt
+    idx = np.nonzero(ok)[0]
+    pts = ax.transData.transform(np.c_[x[idx], y[idx]])
+    order = np.argsort(pts[:, 1])
+    target = pts[order, 1]
+    groups = [[k] for k in range(len(target))]  # runs of labels, bottom-up
+
+    def layout(g):
+        centre = target[g].mean()
+        return centre + gap * (np.arange(len(g)) - (len(g) - 1) / 2)
+
+    merged = True
+    while merged:
+        merged = False
+        for k in range(len(groups) - 1):
+            if layout(groups[k])[-1] + gap > layout(groups[k + 1])[0]:
+                groups[k:k + 2] = [groups[k] + groups[k + 1]]
+                merged = True
+                break
+    placed = np.concatenate([layout(g) for g in groups])
+    lo, hi = ax.get_window_extent().y0 + gap / 2, ax.get_window_extent().y1 - gap / 2
+    placed += max(0.0, lo - placed.min()) - max(0.0, placed.max() - hi)
+    for j, k in enumerate(order):
+        i = idx[k]
+        dy = (placed[j] - pts[k, 1]) / per_pt
+        ax.annotate(texts[i], (x[i], y[i]), textcoords="offset points", xytext=(dx_pt, dy),
+                    fontsize=7, va="center",
+                    arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "grey",
+                                "shrinkA": 0, "shrinkB": 3})
