@@ -34,6 +34,8 @@ localrules:
     figure_min_distance,
     figure_performance_vs_novelty,
     modeling_factors,
+    figure_modeling_factors,
+    hd_permutation,
     report,
     hd_split,
     pdiff_interpolation_baseline,

@@ -94,15 +94,16 @@ def behaviour_inputs(w):
 
 def table_inputs(w):
     d = M(w.method)
+    own = d.reference_suffix(w.set)  # '' or the generator variant whose training set scores it
     out = {
         "weights": f"{R}/{w.method}/weights/{w.set}.safetensors",
-        "train_weights": f"{R}/{w.method}/weights/training.safetensors",
+        "train_weights": f"{R}/{w.method}/weights/training{own}.safetensors",
     }
     if d.behaviour != "none":  # behaviour kind none: weight-space tables only
         out["behaviour"] = f"{R}/{w.method}/behaviour/{w.set}.safetensors"
-        out["train_behaviour"] = f"{R}/{w.method}/behaviour/training.safetensors"
+        out["train_behaviour"] = f"{R}/{w.method}/behaviour/training{own}.safetensors"
     if d.histogram_reference:
-        out["reference"] = f"{R}/{w.method}/weights/{d.histogram_reference}.safetensors"
+        out["reference"] = f"{R}/{w.method}/weights/{d.histogram_reference}{own}.safetensors"
     return {**out, **in_method(w.method, d.table_inputs)}
 
 
@@ -144,7 +145,7 @@ def study_figures():
 
 
 def all_figures():
-    return [f for m in LISTED for f in method_figures(m)] + study_figures()
+    return [f for m in LISTED for f in method_figures(m)] + study_figures() + analysis_figures()
 
 
 def report_sets():
@@ -183,6 +184,27 @@ def factor_tables():
 def factor_models():
     return [f"{R}/{m}/generator/{v}/model.safetensors"
             for m in factor_methods() for v in factor_variants(m)]
+
+
+def factor_set_rows():
+    """(method, 'training' or variant) of every method whose factor rows report a set-level
+    performance (its declaration's factor_performance, e.g. HyperDiffusion's MMD)."""
+    return [[m, v] for m in factor_methods() if M(m).factor_performance.per == "set"
+            for v in ["training", *factor_variants(m)]]
+
+
+def factor_set_tables():
+    out = []
+    for m, v in factor_set_rows():
+        table = M(m).factor_performance.set_table.format(
+            set="training" if v == "training" else _factors.set_name(v))
+        out.append(f"{R}/{m}/{table}")
+    return out
+
+
+def analysis_figures():
+    """The modeling-factors figure (performance against novelty per variant, a panel per method)."""
+    return [f"{R}/figures/modeling_factors.png"] if factor_methods() else []
 
 
 def analysis_tables():

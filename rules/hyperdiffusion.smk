@@ -1,7 +1,12 @@
 # HyperDiffusion (docs/hyperdiffusion.md): meshes → occupancy points → shared-init neural fields →
 # diffusion transformer → DDIM samples. Meshing, point clouds, Chamfer tables and the figures are
-# the shared rules (its declaration: behaviour kind "field").
+# the shared rules (its declaration: behaviour kind "field"). Generator variants ({variant}): the
+# default, the modeling factors (study output 8) and the permutation augmentation (output 10:
+# 'perm<k>' = the default generator trained with k permuted copies of every field added).
+from weightmem.methods import hyperdiffusion as _hd  # noqa: E402
+
 HD = f"{R}/hyperdiffusion"
+HD_PERMS = _hd.permutation_variants(config["hyperdiffusion"])  # variant → permuted copies
 HD_SHAPES = config["hyperdiffusion"]["shapes"]
 # the generated airplanes (embedded) or the user's mesh directory (e.g. ShapeNet 02691156)
 HD_MESHES = f"{HD}/shapes/meshes" if HD_SHAPES["source"] == "airplanes" else HD_SHAPES.get("root", "")
@@ -145,6 +150,8 @@ rule hd_fit:
     output:
         model=f"{HD}/generator/{{variant}}/model.safetensors",
         curve=f"{HD}/generator/{{variant}}/train_log.csv",
+    wildcard_constraints:
+        variant=r"(?!perm[0-9]+\b)\w+",  # perm<k>: rule hd_fit_permuted
     params:
         seed=seed("hyperdiffusion.fit"),
         generator=lambda w: generator_config("hyperdiffusion", w.variant),
@@ -163,19 +170,51 @@ rule hd_fit:
         "../workflow/scripts/hd_fit.py"
 
 
-rule hd_sample:
+# study output 10: the default generator trained on the fields plus k permuted copies of each
+rule hd_fit_permuted:
     input:
-        model=f"{HD}/generator/default/model.safetensors",
         training=f"{HD}/weights/training.safetensors",
     output:
-        f"{HD}/weights/generated.safetensors",
+        model=f"{HD}/generator/{{variant}}/model.safetensors",
+        curve=f"{HD}/generator/{{variant}}/train_log.csv",
+    wildcard_constraints:
+        variant=r"perm[0-9]+",
+    params:
+        seed=seed("hyperdiffusion.fit"),
+        generator=lambda w: generator_config("hyperdiffusion", "default"),
+        permutations=lambda w: HD_PERMS[w.variant],
+        permutation_seed=seed("hyperdiffusion.permutation"),
+    log:
+        logs("hyperdiffusion/generator/{variant}"),
+    benchmark:
+        bench("hyperdiffusion/generator/{variant}")
+    threads: 1  # torch on more threads than free cores stalls on a shared machine
+    resources:
+        mem_mb=need("hd_fit_permuted"),
+        runtime=2880,
+        gpu=gpu_if_cuda(),
+    conda:
+        "../envs/hyperdiffusion.yaml"
+    script:
+        "../workflow/scripts/hd_fit_permuted.py"
+
+
+# 'generated' = the default generator's samples, 'generated-<variant>' a variant's (same seed)
+rule hd_sample:
+    input:
+        model=lambda w: f"{HD}/generator/{_factors.variant_of(w.generated)}/model.safetensors",
+        training=f"{HD}/weights/training.safetensors",
+    output:
+        f"{HD}/weights/{{generated}}.safetensors",
+    wildcard_constraints:
+        generated=r"generated(-\w+)?",
     params:
         seed=seed("hyperdiffusion.sample"),
         sampling=lambda w: config["hyperdiffusion"]["sampling"],
     log:
-        logs("hyperdiffusion/sample"),
+        logs("hyperdiffusion/sample/{generated}"),
     benchmark:
-        bench("hyperdiffusion/sample")
+        bench("hyperdiffusion/sample/{generated}")
     threads: 1  # torch on more threads than free cores stalls on a shared machine
     resources:
         mem_mb=need("hd_sample"),
@@ -231,3 +270,74 @@ rule hd_summary:
         "../envs/hyperdiffusion.yaml"
     script:
         "../workflow/scripts/hd_summary.py"
+
+
+# one set's row of the summary (MMD / coverage to the training shapes, empties, mean min L2): the
+# set-level performance of the modeling factors (its declaration) and of the permutation table
+rule hd_set_summary:
+    input:
+        weights=f"{HD}/weights/{{set}}.safetensors",
+        clouds=f"{HD}/behaviour/{{set}}.safetensors",
+        table=f"{HD}/tables/{{set}}.csv",
+        train_ref=f"{HD}/clouds/reference_train.safetensors",
+    output:
+        f"{HD}/tables/sets/{{set}}.csv",
+    log:
+        logs("hyperdiffusion/tables/sets/{set}"),
+    benchmark:
+        bench("hyperdiffusion/tables/sets/{set}")
+    resources:
+        mem_mb=need("hd_summary"),
+        runtime=60,
+    conda:
+        "../envs/hyperdiffusion.yaml"
+    script:
+        "../workflow/scripts/hd_set_summary.py"
+
+
+# study output 10: the generator with 1, 3, 7 … permuted copies of every field added, beside the
+# unaugmented one (hyperdiffusion.permutation_augmentation; declared as a target and a figure)
+rule hd_permutation:
+    input:
+        [f"{HD}/tables/sets/{_factors.set_name(v)}.csv" for v in HD_PERMS],
+    output:
+        f"{HD}/tables/permutation_augmentation.csv",
+    params:
+        variants=list(HD_PERMS),
+        copies=list(HD_PERMS.values()),
+    log:
+        logs("hyperdiffusion/tables/permutation_augmentation"),
+    benchmark:
+        bench("hyperdiffusion/tables/permutation_augmentation")
+    resources:
+        mem_mb=need("hd_permutation"),
+        runtime=10,
+    conda:
+        "../envs/hyperdiffusion.yaml"
+    script:
+        "../workflow/scripts/hd_permutation.py"
+
+
+rule hd_figure_permutation:
+    input:
+        table=f"{HD}/tables/permutation_augmentation.csv",
+        weights=[f"{HD}/weights/{_factors.set_name(v)}.safetensors" for v in HD_PERMS],
+    output:
+        report(f"{R}/figures/hyperdiffusion/permutation_augmentation.png",
+               category="hyperdiffusion", caption="../report/permutation_augmentation.rst"),
+    params:
+        variants=list(HD_PERMS),
+        n_show=4,
+        figures=lambda w: config["hyperdiffusion"]["figures"],
+        evaluation=lambda w: config["hyperdiffusion"]["evaluation"],
+    log:
+        logs("hyperdiffusion/figures/permutation_augmentation"),
+    benchmark:
+        bench("hyperdiffusion/figures/permutation_augmentation")
+    resources:
+        mem_mb=need("hd_figure_render_shapes"),
+        runtime=60,
+    conda:
+        "../envs/hyperdiffusion.yaml"
+    script:
+        "../workflow/scripts/hd_figure_permutation.py"

@@ -1,6 +1,11 @@
 # Hyper-Representations (docs/hyperrep.md): CNN zoo → transformer autoencoder → reconstructions as
 # the "training" reference → per-dimension KDE samples; the invariance analysis. Evaluation,
-# baselines and figures are the shared rules.
+# baselines and figures are the shared rules. A modeling-factor variant ({variant}) is a
+# retrained autoencoder with its own reconstructions (training-<variant>, the reference its
+# samples generated-<variant> are scored against; weightmem.methods.hyperrep).
+from weightmem.methods import hyperrep as _hr  # noqa: E402
+
+HR_VARIANTS = "|".join(config["hyperrep"].get("modeling_factors") or {}) or "no-variant"
 
 
 rule hyperrep_zoo_shard:
@@ -96,17 +101,37 @@ rule hyperrep_reference:
         "../workflow/scripts/hyperrep_reference.py"
 
 
+# a modeling-factor variant's reconstructions (the default's are rule hyperrep_reference)
+use rule hyperrep_reference as hyperrep_reference_variant with:
+    input:
+        model=f"{R}/hyperrep/generator/{{variant}}/model.safetensors",
+        zoo=f"{R}/hyperrep/zoo/checkpoints.safetensors",
+    output:
+        training=f"{R}/hyperrep/weights/training-{{variant}}.safetensors",
+        final=f"{R}/hyperrep/weights/training-final-{{variant}}.safetensors",
+        top=f"{R}/hyperrep/weights/training-top-{{variant}}.safetensors",
+    wildcard_constraints:
+        variant=HR_VARIANTS,
+    log:
+        logs("hyperrep/reference-{variant}"),
+    benchmark:
+        bench("hyperrep/reference-{variant}")
+
+
+# 'generated' (study sampler), 'generated-<sampler>' (another sampler) or 'generated-<variant>'
+# (a modeling-factor variant's autoencoder, study sampler): weightmem.methods.hyperrep.sample_plan
 rule hyperrep_sample:
     input:
-        model=f"{R}/hyperrep/generator/default/model.safetensors",
+        model=lambda w: f"{R}/hyperrep/generator/"
+        f"{_hr.sample_plan(w.gen, config['hyperrep'])[0]}/model.safetensors",
         zoo=f"{R}/hyperrep/zoo/checkpoints.safetensors",
     output:
         f"{R}/hyperrep/weights/{{gen}}.safetensors",
     wildcard_constraints:
-        gen="generated(-[a-z]+)?",
+        gen=r"generated(-\w+)?",
     params:
         sampling=config["hyperrep"]["sampling"],
-        sampler=lambda w: "study" if w.gen == "generated" else w.gen.split("-", 1)[1],
+        sampler=lambda w: _hr.sample_plan(w.gen, config["hyperrep"])[1],
     log:
         logs("hyperrep/sample/{gen}"),
     benchmark:

@@ -86,13 +86,76 @@ def test_cross_field_checks(cfg, schema):
         validate(bad, schema)
 
 
+def test_hyperrep_and_hyperdiffusion_variants_are_checked_naming_the_key(cfg, schema):
+    bad = copy.deepcopy(cfg)
+    bad["hyperrep"]["modeling_factors"]["dim_head_up"] = {"d_model": 42, "heads": 5}
+    with pytest.raises(ConfigError, match=r"hyperrep\.modeling_factors\.dim_head_up: d_model 42 "
+                                          r"is not divisible by heads 5"):
+        validate(bad, schema)
+    bad = copy.deepcopy(cfg)
+    bad["hyperdiffusion"]["modeling_factors"]["layer_up"] = {"heads": 3}  # width 64
+    with pytest.raises(ConfigError, match=r"hyperdiffusion\.modeling_factors\.layer_up: width 64 "
+                                          r"is not divisible by heads 3"):
+        validate(bad, schema)
+    bad = copy.deepcopy(cfg)
+    bad["hyperdiffusion"]["modeling_factors"]["epochs33"] = {"epochs_fraction": 0}
+    with pytest.raises(ConfigError, match=r"hyperdiffusion\.modeling_factors\.epochs33"):
+        validate(bad, schema)
+    bad = copy.deepcopy(cfg)
+    bad["hyperdiffusion"]["permutation_augmentation"] = [0, 1, 1]
+    with pytest.raises(ConfigError, match=r"hyperdiffusion\.permutation_augmentation"):
+        validate(bad, schema)
+    bad = copy.deepcopy(cfg)
+    bad["hyperrep"]["run_factors"] = ["wider"]
+    with pytest.raises(ConfigError, match=r"hyperrep\.run_factors: 'wider' is not defined"):
+        validate(bad, schema)
+
+
+def test_a_sampler_named_like_a_variant_is_refused():
+    """'generated-<name>' must say which it is: the check refuses a clash (the schema's enums
+    keep the shipped names apart; a researcher could widen them)."""
+    from weightmem.methods import hyperrep
+
+    hr = {"zoo": {"checkpoints_per_run": 1, "epochs": 1, "shards": 1, "runs": 2,
+                  "batch_size": 1},
+          "generator": {"d_model": 8, "heads": 2},
+          "sampling": {"samplers": ["study", "noise"]},
+          "modeling_factors": {"noise": {"noise": 0.1}}, "dataset": "d"}
+    config = {"hyperrep": hr, "data": {"d": {"source": "digits", "image_size": 28}}}
+    problems = hyperrep.check(config, "hyperrep")
+    assert any(p.startswith("hyperrep.sampling.samplers: ['noise'] also name") for p in problems)
+    with pytest.raises(ValueError, match="neither a sampler .* or both"):
+        hyperrep.sample_plan("generated-noise", hr)
+    hr["sampling"]["samplers"] = ["study", "independent"]
+    assert hyperrep.sample_plan("generated", hr) == ("default", "study")
+    assert hyperrep.sample_plan("generated-independent", hr) == ("default", "independent")
+    assert hyperrep.sample_plan("generated-noise", hr) == ("noise", "study")
+    assert hyperrep.reference_suffix("generated-noise") == "-noise"
+    assert hyperrep.reference_suffix("generated-independent") == ""
+    assert hyperrep.reference_suffix("generated") == ""
+
+
+def test_permutation_overlay_merges(root, schema, cfg):
+    from snakemake.utils import update_config
+    from weightmem.methods.hyperdiffusion import permutation_variants
+
+    assert validate(copy.deepcopy(cfg), schema)["hyperdiffusion"]["permutation_augmentation"] == []
+    merged = copy.deepcopy(cfg)
+    update_config(merged, yaml.safe_load((root / "config" / "hd-permutation.yaml").read_text()))
+    hd = validate(merged, schema)["hyperdiffusion"]
+    assert permutation_variants(hd) == {"default": 0, "perm1": 1, "perm3": 3, "perm7": 7}
+
+
 def test_run_factors_lets_an_overlay_shrink_the_variants(root, schema, cfg):
     """Snakemake merges nested dicts, so an overlay cannot remove modeling_factors entries; the
     list gpt.run_factors (replaced as a whole) chooses which run. Absent = all, [] = none."""
     from snakemake.utils import update_config
 
-    everything = validate(copy.deepcopy(cfg), schema)["gpt"]["modeling_factors"]
+    full = validate(copy.deepcopy(cfg), schema)
+    everything = full["gpt"]["modeling_factors"]
     assert len(everything) == 9
+    assert len(full["hyperrep"]["modeling_factors"]) == 9
+    assert len(full["hyperdiffusion"]["modeling_factors"]) == 9
     for chosen in (["noise", "epochs33"], []):
         merged = copy.deepcopy(cfg)
         update_config(merged, {"gpt": {"modeling_factors": {}, "run_factors": chosen}})

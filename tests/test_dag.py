@@ -85,9 +85,10 @@ def test_report_states_the_findings_from_the_tables(tiny_run):
     s = pd.read_csv(tiny_run / "tables" / "summary.csv").set_index("set")
     assert s.loc["heldout", "models"] == 6
     page = (tiny_run / "report.html").read_text()
-    # the method's four figures and the study's four-panel ones (one panel here)
-    assert page.count("<img") == 8 and "figures/gpt/heatmap.png" in page
-    assert "figures/model_outputs.png" in page
+    # the method's four figures, the study's four-panel ones (one panel here) and the
+    # modeling-factors figure
+    assert page.count("<img") == 9 and "figures/gpt/heatmap.png" in page
+    assert "figures/model_outputs.png" in page and "figures/modeling_factors.png" in page
     assert "modeling_factors" in page and "The paper beside this run" in page
 
 

@@ -115,6 +115,48 @@ def test_hidden_permutation_preserves_the_function():
     assert torch.allclose(arch.forward(w, x), arch.forward(wp, x), atol=1e-5)
 
 
+def test_permutation_augmentation_adds_function_preserving_copies():
+    """Study output 10: k permuted copies of every field: (k + 1)× the data, each copy computes
+    its source field's function with different weights, and the seed fixes the copies."""
+    from weightmem.io import WeightSet
+    from weightmem.methods.hyperdiffusion import stages as hd
+
+    arch = FieldArch(2, 16, 3)
+    w = arch.init(torch.Generator().manual_seed(0), 3)
+    ws = WeightSet(w, arch.layout, arch.tag, {"shape": ["a", "b", "c"]}, {})
+    aug = hd.permutation_augmented(ws, 3, seed=5)
+    assert len(aug) == 12 and aug.rows["source_index"] == [0, 1, 2] * 4
+    assert aug.rows["permutation"] == [0] * 3 + [1] * 3 + [2] * 3 + [3] * 3
+    assert torch.equal(aug.weights[:3], w)  # the originals first, unchanged
+    x = torch.rand(50, 3) - 0.5
+    for row in range(3, 12):
+        src = aug.rows["source_index"][row]
+        assert not torch.allclose(aug.weights[row], w[src])
+        assert torch.allclose(arch.forward(aug.weights[row:row + 1], x),
+                              arch.forward(w[src:src + 1], x), atol=1e-5)
+    assert not torch.equal(aug.weights[3], aug.weights[6])  # each copy its own permutation
+    assert torch.equal(hd.permutation_augmented(ws, 3, seed=5).weights, aug.weights)
+    assert not torch.equal(hd.permutation_augmented(ws, 3, seed=6).weights, aug.weights)
+    assert torch.equal(hd.permutation_augmented(ws, 0, seed=5).weights, w)
+    with pytest.raises(ValueError, match="≥ 0"):
+        hd.permutation_augmented(ws, -1, seed=5)
+
+
+def test_permutation_table_rows_in_increasing_copies():
+    from weightmem.methods.hyperdiffusion import stages as hd
+
+    def summ(name, n, empty, mmd):
+        return {"set": name, "n": n, "empty": empty, "mmd_train": mmd, "cov_train": 0.5,
+                "mean_min_l2": 3.0, "mean_min_cd_train": 0.1, "mean_min_cd_test": 0.2}
+
+    df = hd.permutation_table({"perm3": 3, "default": 0},
+                              {"default": summ("generated", 40, 0, 0.02),
+                               "perm3": summ("generated-perm3", 40, 10, 0.08)})
+    assert df.permutations.tolist() == [0, 3] and df.data_multiplier.tolist() == [1, 4]
+    assert df.set.tolist() == ["generated", "generated-perm3"]
+    assert df.empty_rate.tolist() == [0.0, 0.25] and df.mmd.tolist() == [0.02, 0.08]
+
+
 def _sphere_samples(n, seed):
     sphere = trimesh.creation.icosphere(subdivisions=3, radius=0.35)
     return sphere, torch.from_numpy(S.occupancy_samples(sphere, n, n, 0.01, seed))

@@ -274,6 +274,20 @@ def sample_steps_fit(method: str, section: dict, gen_key: str = "generator") -> 
     return []
 
 
+def variant_problems(method: str, section: dict, rule) -> list[str]:
+    """``rule(settings)`` → problems of each modeling-factor variant's generator settings (the
+    generator section with the variant's overrides, weightmem.factors.variant_config), each
+    message prefixed with the variant's full key, e.g. ``hyperdiffusion.modeling_factors.
+    dim_head_up: width 80 is not divisible by heads 3``."""
+    from weightmem.factors import variant_config
+
+    out = []
+    for name in section.get("modeling_factors") or {}:
+        v = variant_config(section["generator"], section["modeling_factors"], name, method)
+        out += [f"{method}.modeling_factors.{name}: {p}" for p in rule(v)]
+    return out
+
+
 # ---------------------------------------------------------------------------------- the machine
 def machine_memory() -> int:
     """Bytes of memory this process may use: physical memory, or a smaller cgroup limit."""
@@ -362,10 +376,16 @@ this page is rendered from it.
   rules that tie keys together (batch sizes against the data set, sampling steps against diffusion
   steps, and so on). Every message names the full key, e.g. `gpt.zoo.runs_train: -1 is not >= 2`.
   Keys left out get the defaults listed below filled in, so every job sees them.
-* **Modeling-factor variants.** `gpt.modeling_factors` defines G.pt's generator variants (study
-  output 8). Because an overlay cannot delete entries of a mapping, `gpt.run_factors` chooses which
-  of them run: a list, so an overlay replaces it (absent = all, `[]` = none), e.g.
-  `gpt: {{run_factors: [epochs50]}}`.
+* **Modeling-factor variants.** `gpt.modeling_factors`, `hyperrep.modeling_factors` and
+  `hyperdiffusion.modeling_factors` define each method's generator variants (study output 8; one
+  table, `results/tables/modeling_factors.csv`). Because an overlay cannot delete entries of a
+  mapping, `<method>.run_factors` chooses which of them run: a list, so an overlay replaces it
+  (absent = all, `[]` = none), e.g. `gpt: {{run_factors: [epochs50]}}`. `<key>_fraction` (G.pt:
+  `steps_fraction`; Hyper-Rep, HyperDiffusion: `epochs_fraction`) sets a training length relative
+  to the default's.
+* **Permutation augmentation.** `hyperdiffusion.permutation_augmentation` (study output 10) lists
+  how many permuted copies of every training field the generator is retrained with (`[]` = off in
+  the embedded default; `--configfile config/hd-permutation.yaml` runs `[0, 1, 3, 7]`).
 * **Your own method.** Any other top-level key is a researcher's method section. It names its
   module with `module:` (a dotted module name or a path to a `.py` file) and is listed in
   `methods:`. It is checked twice: against the shared part every method section provides (the last

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from weightmem.methods import FactorColumn
 from weightmem.report import usable_rows
 
 # the paper's rows, in its order; keys are the config/wildcard names
@@ -26,10 +27,15 @@ FACTORS = {
 }
 
 
+# relative training lengths: <key>_fraction: f overrides <key> with round(f × the default's)
+FRACTIONS = ("steps", "epochs")
+
+
 def variant_config(base: dict, factors: dict | None, variant: str, where: str) -> dict:
     """Generator settings of ``variant``: ``base`` for 'default', else base + the variant's
-    overrides, where ``steps_fraction: f`` means ``steps: round(f × base steps)``. An unknown
-    variant is an error naming the configured ones."""
+    overrides, where ``steps_fraction: f`` means ``steps: round(f × base steps)`` (at least 1),
+    and ``epochs_fraction`` likewise for ``epochs``. An unknown variant is an error naming the
+    configured ones."""
     if variant == "default":
         return dict(base)
     factors = factors or {}
@@ -37,8 +43,9 @@ def variant_config(base: dict, factors: dict | None, variant: str, where: str) -
         raise ValueError(f"{where}: unknown generator variant '{variant}' "
                          f"(configured: {', '.join(factors) or 'none'})")
     over = dict(factors[variant])  # the override keys: schema + generator dataclass
-    if "steps_fraction" in over:  # relative training length follows the default's steps
-        over["steps"] = max(1, round(base["steps"] * over.pop("steps_fraction")))
+    for key in FRACTIONS:  # relative training length follows the default's
+        if f"{key}_fraction" in over:
+            over[key] = max(1, round(base[key] * over.pop(f"{key}_fraction")))
     return {**base, **over}
 
 
@@ -61,29 +68,59 @@ def count_state(state: dict) -> int:
 
 
 def summarise(method: str, training: pd.DataFrame, generated: dict[str, pd.DataFrame],
-              n_params: dict[str, int], performance: str = "accuracy") -> pd.DataFrame:
+              n_params: dict[str, int], performance: str | FactorColumn = "accuracy",
+              set_rows: dict[str, dict] | None = None,
+              histogram_reference: bool = False) -> pd.DataFrame:
     """One row for the training set (models among themselves), then one per variant in
-    ``generated`` (name → per-model table as written by the ``table`` rule)."""
+    ``generated`` (name → per-model table as written by the ``table`` rule).
+
+    ``performance``: the column the rows report (a per-model column name, or the method's
+    :class:`~weightmem.methods.FactorColumn`); a set-level column is read from ``set_rows``
+    ('training' and every variant → that weight set's one-row summary). ``min_l2`` is the mean
+    min L2 to training over the usable models; with ``histogram_reference`` it is the distance
+    the method's histogram shows (``min_l2_reference``, and for the training row only the
+    training models in that reference, self excluded: Hyper-Rep's one final-epoch
+    reconstruction per run)."""
+    col = performance if isinstance(performance, FactorColumn) else FactorColumn(performance)
+    needed = {"min_l2"} | ({col.column} if col.per == "model" else set())
+    if histogram_reference:
+        needed |= {"min_l2_reference"}
     for name, df in [("training", training), *generated.items()]:
-        missing = {performance, "min_l2"} - set(df.columns)
+        missing = needed - set(df.columns)
         if missing:
             raise ValueError(f"{method} {name} table lacks columns {sorted(missing)}")
         if df.empty:
             raise ValueError(f"{method} {name} table has no rows")
-    rows = [_row(method, "training", "training", None, training, performance)]
+        if col.per == "set":
+            row = (set_rows or {}).get(name)
+            if row is None or col.column not in row:
+                raise ValueError(f"{method} {name}: no set summary with column '{col.column}'")
+    rows = [_row(method, "training", "training", None, training, col, set_rows,
+                 histogram_reference)]
     for variant, df in generated.items():
         label = "default gen" if variant == "default" else FACTORS.get(variant, variant)
-        rows.append(_row(method, variant, label, n_params[variant], df, performance))
+        rows.append(_row(method, variant, label, n_params[variant], df, col, set_rows,
+                         histogram_reference))
     df = pd.DataFrame(rows)
     df["params"] = df["params"].astype("Int64")  # blank for the training row, integers otherwise
     return df
 
 
-def _row(method, variant, label, params, df, performance) -> dict:
+def _row(method, variant, label, params, df, col, set_rows, histogram_reference) -> dict:
     finite = usable_rows(df)
+    if col.per == "set":
+        perf = float(set_rows[variant][col.column])
+    else:
+        perf = float(finite[col.column].mean())
+    dist = finite["min_l2"]
+    if histogram_reference:
+        ref = finite
+        if variant == "training" and "in_reference" in finite:
+            ref = finite[finite["in_reference"].astype(bool)]
+        dist = ref["min_l2_reference"]
     return {"method": method, "variant": variant, "setting": label, "params": params,
             "models": len(df), "diverged": len(df) - len(finite),
-            performance: float(finite[performance].mean()),
-            "min_l2": float(finite["min_l2"].mean()),
+            col.name: perf,
+            "min_l2": float(dist.mean()),
             "max_similarity": (float(finite["max_similarity"].mean())
                                if "max_similarity" in finite else float("nan"))}

@@ -123,17 +123,23 @@ def findings(method: Method, tables: dict[str, pd.DataFrame], noise: list[str],
         out.append(_row("F4", name, not beaten, "the generator does not beat the noise baseline",
                         ev))
     f = (factors[factors.method == name] if factors is not None else pd.DataFrame())
-    if len(f):
+    col = method.factor_performance  # what its factor rows report (accuracy, HyperDiffusion: MMD)
+    if len(f) and col.name in f:
         f = f.set_index("variant")
         t = f.loc["training"]
+        perf = f[col.name].drop("training")
         good_new = [v for v, r in f.drop(index="training").iterrows()
-                    if r.accuracy >= t.accuracy - 2.0 and r.min_l2 >= t.min_l2]
+                    if col.good(r[col.name], t[col.name]) and r.min_l2 >= t.min_l2]
+        if col.name == "accuracy" and col.tolerance == 2.0 and not col.relative:
+            crit = f"mean accuracy within 2 points of training ({t.accuracy:.1f}%)"
+            spread = f"accuracy {perf.min():.1f}–{perf.max():.1f}%"
+        else:
+            crit = f"{col.label or col.name} {col.within()} ({t[col.name]:.3g})"
+            spread = f"{col.name} {perf.min():.3g}–{perf.max():.3g}"
         out.append(_row("F5", name, not good_new,
                         "no modeling factor gives models that are both novel and good",
-                        f"'novel and good' = mean accuracy within 2 points of training "
-                        f"({t.accuracy:.1f}%) and mean min L2 ≥ training's ({t.min_l2:.3g}); "
-                        f"variants: {len(f) - 1}, accuracy {f.accuracy.drop('training').min():.1f}"
-                        f"–{f.accuracy.drop('training').max():.1f}%, min L2 "
+                        f"'novel and good' = {crit} and mean min L2 ≥ training's "
+                        f"({t.min_l2:.3g}); variants: {len(f) - 1}, {spread}, min L2 "
                         f"{f.min_l2.drop('training').min():.3g}–{f.min_l2.drop('training').max():.3g}"
                         f"; novel and good: {', '.join(good_new) or 'none'}"))
     return out

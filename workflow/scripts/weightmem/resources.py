@@ -181,6 +181,8 @@ def sizes(config: dict, data_sizes: dict | None = None, n_shapes: int | None = N
         pts = occ["near_points"] + occ["uniform_points"]
         s["hd:occ_shard"] = math.ceil(n / occ["shards"]) * pts * 4 * F32
         s["hd:fields"] = n * 36_737 * F32
+        # the fields with their permuted copies (study output 10: up to max copies + 1 times)
+        s["hd:fields_aug"] = s["hd:fields"] * (1 + max(hd.get("permutation_augmentation") or [0]))
         s["hd:model"] = hd_params(hd["generator"]) * F32
         s["hd:grid"] = 4 * hd["evaluation"]["resolution"] ** 3 * F32  # a batch of 4 fields
         s["hd:render"] = hd["figures"]["render_resolution"] ** 3 * F32
@@ -217,6 +219,8 @@ TERMS: dict[str, list[tuple[str, float]]] = {
     "hd_fields": [("hd:occ_shard", 2.0)],
     "hd_training_set": [("hd:fields", 2.0)],
     "hd_fit": [("hd:model", 4.0), ("hd:fields", 1.0)],  # fused AdamW: weights, grads, 2 moments
+    # the loaded fields and the augmented set (the fields and their permuted copies)
+    "hd_fit_permuted": [("hd:model", 4.0), ("hd:fields", 1.0), ("hd:fields_aug", 1.0)],
     "hd_sample": [("hd:model", 2.0), ("hd:fields", 1.0)],
     "hd_clouds": [("hd:grid", 3.0)],
     "hd_figure_render_shapes": [("hd:render", 3.0)],
@@ -301,13 +305,17 @@ def _with_variant(config: dict, rule: str, w: dict) -> dict:
     """A modeling-factor variant's job (``{variant}`` of a fit, ``generated-<variant>`` of a
     sample) is sized with that variant's generator settings."""
     method = {"gpt_fit": "gpt", "gpt_sample": "gpt", "hyperrep_fit": "hyperrep",
-              "hd_fit": "hyperdiffusion"}.get(rule)
-    variant = w.get("variant") or (w.get("generated", "").partition("-")[2] or None)
+              "hyperrep_sample": "hyperrep", "hyperrep_reference": "hyperrep", "hd_fit": "hyperdiffusion",
+              "hd_sample": "hyperdiffusion"}.get(rule)
+    variant = (w.get("variant") or (w.get("generated", "").partition("-")[2] or None)
+               or (w.get("gen", "").partition("-")[2] or None))
     if not method or not variant or variant == "default" or method not in config:
         return config
     from .factors import variant_config
 
     c = config[method]
+    if variant not in (c.get("modeling_factors") or {}):  # a sampler, a permutation variant
+        return config
     gen = variant_config(c["generator"], c.get("modeling_factors"), variant, method)
     return {**config, method: {**c, "generator": gen}}
 

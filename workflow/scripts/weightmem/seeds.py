@@ -12,6 +12,7 @@ OFFSETS = {
     # generators and samples
     "gpt.fit": 0, "gpt.sample": 1, "hyperrep.fit": 0, "hyperdiffusion.fit": 0,
     "hyperdiffusion.sample": 11, "pdiff.fit": 430, "pdiff.sample": 1,
+    "hyperdiffusion.permutation": 51,  # the permuted copies of the permutation augmentation
     # baselines and evaluation
     "noise": 7, "average": 11, "gaussian": 12,
     "hyperdiffusion.reference_clouds": 21,  # training shapes; test shapes + 1

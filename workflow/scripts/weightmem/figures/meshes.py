@@ -47,3 +47,21 @@ def render_pairs(left: list, right: list, captions: list[tuple[str, str]], title
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def render_grid(rows: list[list], row_labels: list[str], captions: list[list[str]], title: str):
+    """One row of meshes per entry of ``rows`` (a mesh may be None: 'empty mesh'), the row's
+    label on its left."""
+    style()
+    n, m = len(rows), max(len(r) for r in rows)
+    fig = plt.figure(figsize=(2.4 * m + 0.8, 2.5 * n))
+    for r, meshes in enumerate(rows):
+        for c, mesh in enumerate(meshes):
+            ax = fig.add_subplot(n, m, r * m + c + 1, projection="3d")
+            _draw(ax, mesh, captions[r][c])
+            if c == 0:
+                ax.text2D(-0.12, 0.5, row_labels[r], rotation=90, ha="center", va="center",
+                          transform=ax.transAxes, fontsize=10, fontweight="bold")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

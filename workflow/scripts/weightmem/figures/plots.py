@@ -125,3 +125,79 @@ def performance_vs_novelty(series: dict[str, tuple[np.ndarray, np.ndarray]], tit
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=8)
     return fig
+
+
+def modeling_factors(panels: list[tuple[str, "pd.DataFrame", str, str, bool]], labels: dict):
+    """Study output 8: per method (title, its rows of the modeling-factors table, performance
+    column, its axis label, higher is better), mean min L2 to training (x) against performance (y)
+    per variant, each point labelled; the training row is a star with dashed lines through it.
+    A lower-is-better column (MMD) is drawn with its axis inverted, so up = better everywhere."""
+    style()
+    n = len(panels)
+    fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 4.4), squeeze=False)
+    for ax, (title, df, col, ylabel, higher) in zip(axes[0], panels):
+        tr = df[df.variant == "training"]
+        gen = df[df.variant != "training"]
+        ax.scatter(gen.min_l2, gen[col], s=28, color=COLOURS["generated"], zorder=3,
+                   label="generator variants")
+        d = gen[gen.variant == "default"]
+        ax.scatter(d.min_l2, d[col], s=80, facecolors="none", edgecolors="black", zorder=4,
+                   label="default generator")
+        if len(tr):
+            x, y = float(tr.min_l2.iloc[0]), float(tr[col].iloc[0])
+            ax.scatter([x], [y], marker="*", s=220, color=COLOURS["training"], zorder=5,
+                       label="training models")
+            ax.axvline(x, color=COLOURS["training"], ls="--", lw=0.8)
+            ax.axhline(y, color=COLOURS["training"], ls="--", lw=0.8)
+        if not higher:
+            ax.invert_yaxis()
+        ax.margins(x=0.25, y=0.08)
+        _spread_labels(ax, gen.min_l2.to_numpy(float), gen[col].to_numpy(float),
+                       [labels.get(v, v) for v in gen.variant])
+        ax.set_xlabel("mean min L2 to training (novelty →)")
+        ax.set_ylabel(ylabel + ("" if higher else " (axis inverted: up = better)"))
+        ax.set_title(title)
+        ax.legend(frameon=False, fontsize=7, loc="best")
+    fig.suptitle("Modeling factors: performance against novelty per generator variant")
+    fig.tight_layout()
+    return fig
+
+
+def _spread_labels(ax, x, y, texts, gap_pt: float = 9.0, dx_pt: float = 14.0) -> None:
+    """Label points to their right; labels closer than ``gap_pt`` points are grouped and each
+    group is spread evenly around its points' mean height (kept inside the axes), each label
+    joined to its point by a thin line."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        return
+    ax.figure.canvas.draw()  # final limits → display coordinates
+    per_pt = ax.figure.dpi / 72.0
+    gap = gap_pt * per_pt
+    idx = np.nonzero(ok)[0]
+    pts = ax.transData.transform(np.c_[x[idx], y[idx]])
+    order = np.argsort(pts[:, 1])
+    target = pts[order, 1]
+    groups = [[k] for k in range(len(target))]  # runs of labels, bottom-up
+
+    def layout(g):
+        centre = target[g].mean()
+        return centre + gap * (np.arange(len(g)) - (len(g) - 1) / 2)
+
+    merged = True
+    while merged:
+        merged = False
+        for k in range(len(groups) - 1):
+            if layout(groups[k])[-1] + gap > layout(groups[k + 1])[0]:
+                groups[k:k + 2] = [groups[k] + groups[k + 1]]
+                merged = True
+                break
+    placed = np.concatenate([layout(g) for g in groups])
+    lo, hi = ax.get_window_extent().y0 + gap / 2, ax.get_window_extent().y1 - gap / 2
+    placed += max(0.0, lo - placed.min()) - max(0.0, placed.max() - hi)
+    for j, k in enumerate(order):
+        i = idx[k]
+        dy = (placed[j] - pts[k, 1]) / per_pt
+        ax.annotate(texts[i], (x[i], y[i]), textcoords="offset points", xytext=(dx_pt, dy),
+                    fontsize=7, va="center",
+                    arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "grey",
+                                "shrinkA": 0, "shrinkB": 3})

@@ -7,7 +7,7 @@ import pandas as pd
 from weightmem.io import WeightSet
 from weightmem.evaluation import shapes as M
 from weightmem.nets.field import from_tag
-from weightmem.figures.meshes import render_pairs
+from weightmem.figures.meshes import render_grid, render_pairs
 
 
 def render_shapes(gen: WeightSet, train: WeightSet, gen_table: pd.DataFrame, res: int,
@@ -26,3 +26,22 @@ def render_shapes(gen: WeightSet, train: WeightSet, gen_table: pd.DataFrame, res
     captions = [(f"generated #{g}", f"nearest training {shape[near[g]]} (L2 {l2[g]:.2f})")
                 for g in range(n_gen)]
     return render_pairs(left, right, captions, title)
+
+
+def render_settings(sets: dict[str, WeightSet], table: pd.DataFrame, res: int, level: float,
+                    title: str, n_show: int = 4):
+    """Study output 10: the first ``n_show`` samples of each setting's weight set (one row per
+    setting, labelled with its row of the permutation-augmentation ``table``: permuted copies,
+    MMD, empty meshes), meshed as in the evaluation."""
+    rows, labels, captions = [], [], []
+    for r in table.itertuples():
+        ws = sets[r.variant]
+        arch = from_tag(ws.arch)
+        k = min(n_show, len(ws))
+        grids = M.grid_logits(arch, ws.weights[:k], res).numpy()
+        rows.append([M.mesh_from_grid(g, level) for g in grids])
+        labels.append(f"+{r.permutations} perm. (×{r.data_multiplier} data)"
+                      if r.permutations else "no augmentation")
+        captions.append([f"#{i}" + (f"  MMD {r.mmd:.3g}, {r.empty}/{r.samples} empty"
+                                    if i == 0 else "") for i in range(k)])
+    return render_grid(rows, labels, captions, title)

@@ -35,6 +35,10 @@ def _nothing(*args) -> list:
     return []
 
 
+def _training(set_name: str) -> str:
+    return ""
+
+
 @dataclass(frozen=True)
 class Column:
     """A per-model table column used as quality or novelty."""
@@ -49,11 +53,51 @@ class Column:
         return {"mean": mean, "negate": -mean, "one_minus": 1.0 - mean}[self.orient]
 
 
+@dataclass(frozen=True)
+class FactorColumn:
+    """What a method's rows of the modeling-factors table (study output 8) report as performance:
+    its column there (the name the paper's numbers use, config/paper_numbers.yaml), read either as
+    the mean of a per-model table column over the usable models (``per="model"``) or as a
+    set-level statistic from a one-row table per weight set in the method's folder
+    (``per="set"``, ``set_table`` with ``{set}``, e.g. HyperDiffusion's MMD of a whole set of
+    clouds to the training shapes). ``higher_is_better`` orients the figure and finding F5;
+    ``tolerance`` is how far from the training row a variant may fall and still count as "good"
+    (points of the column, or a fraction of the training value with ``relative``)."""
+
+    name: str
+    source: str = ""  # the column it is read from (default: name)
+    per: str = "model"  # model | set
+    set_table: str = ""  # per == "set": path in the method's folder, with {set}
+    label: str = ""  # axis label (default: name)
+    higher_is_better: bool = True
+    tolerance: float = 2.0
+    relative: bool = False
+
+    @property
+    def column(self) -> str:
+        return self.source or self.name
+
+    def good(self, value: float, training: float) -> bool:
+        """Within ``tolerance`` of the training row, or better."""
+        slack = self.tolerance * abs(training) if self.relative else self.tolerance
+        if self.higher_is_better:
+            return value >= training - slack
+        return value <= training + slack
+
+    def within(self) -> str:
+        """The F5 criterion in words."""
+        amount = (f"{100 * self.tolerance:g}%" if self.relative else f"{self.tolerance:g} points")
+        side = "below" if self.higher_is_better else "above"
+        return f"at most {amount} {side} training's"
+
+
 # the classifiers' quality and novelty (study.md): test accuracy, and maximum error-IoU similarity
 # to the training models (1 − it = novelty)
 ACCURACY = Column("accuracy", "test accuracy (%)")
 MAX_SIMILARITY = Column("max_similarity", "maximum similarity to training", "one_minus",
                         short="max similarity")
+# the classifiers' modeling-factors performance: mean test accuracy of the generated models
+FACTOR_ACCURACY = FactorColumn("accuracy", label="mean test accuracy (%)")
 
 
 @dataclass(frozen=True)
@@ -91,6 +135,13 @@ class Method:
     memory: Callable[[dict, str], list] = _nothing
     schema: dict | None = None  # JSON schema of its section (researchers' methods; the built-in
     #                             ones are in config/schema.yaml)
+    # what its rows of the modeling-factors table report as performance (study output 8)
+    factor_performance: FactorColumn = FACTOR_ACCURACY
+    # weight set → suffix of the sets it is scored against ('' = training and the histogram
+    # reference as named): a method whose "training" set is made by the generator (Hyper-Rep:
+    # autoencoder reconstructions) scores a variant's samples against that variant's own, e.g.
+    # generated-epochs33 against training-epochs33 and training-final-epochs33
+    reference_suffix: Callable[[str], str] = _training
 
     def __post_init__(self):
         if self.behaviour not in BEHAVIOUR_KINDS:
@@ -99,6 +150,11 @@ class Method:
         for c in (self.quality, self.novelty):
             if c.orient not in ORIENTS:
                 raise ValueError(f"method {self.name}: column {c.name} orient '{c.orient}'")
+        if self.factor_performance.per not in ("model", "set") or (
+                self.factor_performance.per == "set"
+                and "{set}" not in self.factor_performance.set_table):
+            raise ValueError(f"method {self.name}: factor_performance per model|set (set: a "
+                             f"set_table path with {{set}})")
         if self.noise_units not in ("raw", "normalised") or self.claim not in ("copies",
                                                                                "interpolates"):
             raise ValueError(f"method {self.name}: noise_units raw|normalised, claim "

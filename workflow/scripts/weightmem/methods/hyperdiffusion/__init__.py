@@ -2,7 +2,33 @@
 airplanes, evaluated as meshes → point clouds → Chamfer distances (docs/hyperdiffusion.md).
 Rules: rules/hyperdiffusion.smk."""
 from weightmem import config as C
-from weightmem.methods import Column, Method
+from weightmem.methods import Column, FactorColumn, Method
+
+# what its modeling-factor rows report (docs/hyperdiffusion.md §6.1): the MMD of a whole set's
+# shapes to the training shapes (tables/sets/<set>.csv, rule hd_set_summary; "training" = the
+# meshes of the training fields against their ground-truth clouds), lower = better; "good" in F5 =
+# at most 10% above the training fields' MMD
+FACTOR_MMD = FactorColumn("mmd", source="mmd_train", per="set", set_table="tables/sets/{set}.csv",
+                          label="MMD to training shapes", higher_is_better=False, tolerance=0.1,
+                          relative=True)
+
+
+def permutation_variants(section: dict) -> dict[str, int]:
+    """Study output 10: generator variant → permuted copies of every training field added
+    (``permutation_augmentation``; 0 = the default generator, k > 0 = variant 'perm<k>')."""
+    return {("default" if k == 0 else f"perm{k}"): k
+            for k in section.get("permutation_augmentation") or []}
+
+
+def _targets(section: dict) -> list[str]:
+    out = ["tables/summary.csv"]
+    if section.get("permutation_augmentation"):
+        out.append("tables/permutation_augmentation.csv")
+    return out
+
+
+def _section_figures(section: dict) -> list[str]:
+    return ["permutation_augmentation"] if section.get("permutation_augmentation") else []
 
 
 def check(config: dict, name: str) -> list[str]:
@@ -20,6 +46,9 @@ def check(config: dict, name: str) -> list[str]:
     if g["width"] % g["heads"]:
         problems.append(f"hyperdiffusion.generator.width: {g['width']} is not divisible by heads "
                         f"{g['heads']}")
+    problems += C.variant_problems(
+        name, hd, lambda v: [f"width {v['width']} is not divisible by heads {v['heads']}"]
+        if v["width"] % v["heads"] else [])
     occ = hd["occupancy"]
     points = occ["near_points"] + occ["uniform_points"]
     if hd["field"]["batch_points"] > points:
@@ -49,7 +78,9 @@ METHOD = Method(
     noun="field",
     rules="rules/hyperdiffusion.smk",
     stages="weightmem.methods.hyperdiffusion.stages",
-    targets=lambda section: ["tables/summary.csv"],
+    targets=_targets,
+    section_figures=_section_figures,  # the permutation-augmentation renders, when asked for
+    factor_performance=FACTOR_MMD,
     check=check,
     memory=memory,
 )

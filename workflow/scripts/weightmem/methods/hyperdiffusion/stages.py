@@ -114,6 +114,31 @@ def fit_generator(training: WeightSet, gen_cfg: dict, seed: int, device, log=Non
     return G.fit(training.weights, training.layout, cfg, seed, device, log=log)
 
 
+def permutation_augmented(training: WeightSet, copies: int, seed: int) -> WeightSet:
+    """The training fields plus ``copies`` randomly permuted copies of every one (study output
+    10, docs/hyperdiffusion.md §6.2): each copy draws an independent random permutation of the
+    neurons of every hidden layer (function-preserving, FieldArch.permute_hidden); the input
+    features and the output neuron stay. Rows: originals first, then copy 1 of every field, …;
+    ``source_index`` and ``permutation`` (0 = original) say which field and which copy."""
+    if copies < 0:
+        raise ValueError(f"permutation copies must be ≥ 0, got {copies}")
+    from weightmem.nets.field import from_tag
+
+    arch = from_tag(training.arch)
+    n = len(training)
+    g = torch.Generator().manual_seed(seed)
+    parts = [training.weights]
+    for _ in range(copies):
+        perms = [torch.stack([torch.randperm(arch.hidden, generator=g) for _ in range(n)])
+                 for _ in range(arch.layers)]
+        parts.append(arch.permute_hidden(training.weights, perms))
+    rows = {"source_index": [i for _ in range(copies + 1) for i in range(n)],
+            "permutation": [c for c in range(copies + 1) for _ in range(n)]}
+    return WeightSet(torch.cat(parts), training.layout, training.arch, rows,
+                     {**training.provenance, "stage": "training-permuted",
+                      "permutation_copies": copies, "permutation_seed": seed})
+
+
 def generate(model: G.HDDenoiser, training: WeightSet, sampling: dict, seed: int, device) -> WeightSet:
     w = G.sample(model, sampling["n_samples"], sampling.get("sample_steps"), seed, device,
                  sampling["batch_size"])
@@ -124,6 +149,23 @@ def generate(model: G.HDDenoiser, training: WeightSet, sampling: dict, seed: int
 
 
 # ---------------------------------------------------------------------- clouds and tables
+def permutation_table(settings: dict[str, int], summaries: dict[str, dict]) -> pd.DataFrame:
+    """Study output 10: one row per permutation-augmentation setting (variant → permuted copies)
+    from its weight set's summary row (MMD / coverage to the training shapes, empty meshes,
+    mean min L2 to the training weights; rule hd_set_summary), in increasing copies."""
+    rows = []
+    for variant, k in sorted(settings.items(), key=lambda kv: kv[1]):
+        s = summaries[variant]
+        rows.append({"permutations": k, "data_multiplier": k + 1, "variant": variant,
+                     "set": s["set"], "samples": int(s["n"]), "empty": int(s["empty"]),
+                     "empty_rate": s["empty"] / s["n"] if s["n"] else float("nan"),
+                     "mmd": s["mmd_train"], "coverage": s["cov_train"],
+                     "mean_min_l2": s["mean_min_l2"],
+                     "mean_min_cd_train": s["mean_min_cd_train"],
+                     "mean_min_cd_test": s["mean_min_cd_test"]})
+    return pd.DataFrame(rows)
+
+
 def reference_clouds(split: pd.DataFrame, names: list[str], n_points: int, seed: int) -> dict:
     """Ground-truth clouds (normalised) of the named shapes, in the given order."""
     path = dict(zip(split.name, split.path))
