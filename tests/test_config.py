@@ -13,6 +13,15 @@ def cfg(root):
 
 
 @pytest.fixture
+def every_factor(cfg):
+    """config.yaml with every modeling-factor variant running (make run trains a subset)."""
+    out = copy.deepcopy(cfg)
+    for m in ("gpt", "hyperrep", "hyperdiffusion"):
+        out[m].pop("run_factors", None)
+    return out
+
+
+@pytest.fixture
 def schema(root):
     return root / "config" / "schema.yaml"
 
@@ -66,7 +75,8 @@ def test_unknown_key_is_rejected(cfg, schema):
         validate(bad, schema)
 
 
-def test_cross_field_checks(cfg, schema):
+def test_cross_field_checks(every_factor, schema):
+    cfg = every_factor
     bad = copy.deepcopy(cfg)
     bad["gpt"]["sampling"]["n_samples"] = 10_000
     with pytest.raises(ConfigError, match="runs_heldout"):
@@ -86,7 +96,8 @@ def test_cross_field_checks(cfg, schema):
         validate(bad, schema)
 
 
-def test_hyperrep_and_hyperdiffusion_variants_are_checked_naming_the_key(cfg, schema):
+def test_hyperrep_and_hyperdiffusion_variants_are_checked_naming_the_key(every_factor, schema):
+    cfg = every_factor
     bad = copy.deepcopy(cfg)
     bad["hyperrep"]["modeling_factors"]["dim_head_up"] = {"d_model": 42, "heads": 5}
     with pytest.raises(ConfigError, match=r"hyperrep\.modeling_factors\.dim_head_up: d_model 42 "
@@ -146,16 +157,24 @@ def test_permutation_overlay_merges(root, schema, cfg):
     assert permutation_variants(hd) == {"default": 0, "perm1": 1, "perm3": 3, "perm7": 7}
 
 
-def test_run_factors_lets_an_overlay_shrink_the_variants(root, schema, cfg):
+def test_run_factors_lets_an_overlay_shrink_the_variants(root, schema, cfg, every_factor):
     """Snakemake merges nested dicts, so an overlay cannot remove modeling_factors entries; the
     list gpt.run_factors (replaced as a whole) chooses which run. Absent = all, [] = none."""
     from snakemake.utils import update_config
 
-    full = validate(copy.deepcopy(cfg), schema)
+    full = validate(copy.deepcopy(every_factor), schema)
     everything = full["gpt"]["modeling_factors"]
     assert len(everything) == 9
     assert len(full["hyperrep"]["modeling_factors"]) == 9
     assert len(full["hyperdiffusion"]["modeling_factors"]) == 9
+    # make run trains three rows per method; config/factors-all.yaml all nine
+    default = validate(copy.deepcopy(cfg), schema)
+    all_nine = copy.deepcopy(cfg)
+    update_config(all_nine, yaml.safe_load((root / "config" / "factors-all.yaml").read_text()))
+    all_nine = validate(all_nine, schema)
+    for m in ("gpt", "hyperrep", "hyperdiffusion"):
+        assert list(default[m]["modeling_factors"]) == ["epochs50", "layer_down", "dropout20"]
+        assert all_nine[m]["modeling_factors"] == full[m]["modeling_factors"]
     for chosen in (["noise", "epochs33"], []):
         merged = copy.deepcopy(cfg)
         update_config(merged, {"gpt": {"modeling_factors": {}, "run_factors": chosen}})
