@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -62,8 +63,6 @@ def write(folder: Path, scale: float, seed: int = 0) -> int:
 def write_floor(folder: Path, size: int, piece: int) -> float:
     """Seconds to write ``size`` bytes to three new files in ``folder`` from one reused buffer of
     ``piece`` bytes, as the import writes its WeightSets (then removed)."""
-    import os
-
     buf = bytearray(piece)
     t = time.perf_counter()
     for k in range(3):
@@ -114,6 +113,7 @@ def main() -> None:
     folder = Path(a.dir or tempfile.mkdtemp(prefix="bench-audit-"))
     try:
         params = write(folder, a.scale)
+        os.sync()  # every phase below starts with no dirty pages pending write-back
         files = sorted(str(f) for s in SETS for f in (folder / s).iterdir())
         size = sum(Path(f).stat().st_size for f in files)
         t = time.perf_counter()
@@ -121,6 +121,7 @@ def main() -> None:
                        check=True)
         cat_s = time.perf_counter() - t
         floor_s = write_floor(folder, size, 4 * params)
+        os.sync()
         r = subprocess.run([sys.executable, __file__, "--child", str(folder), "--threads",
                             str(a.threads)], capture_output=True, text=True, check=True)
         res = json.loads(r.stdout.strip().splitlines()[-1])
