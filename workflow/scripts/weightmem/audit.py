@@ -342,6 +342,36 @@ def open_set(path: str | Path, keys: list[str] | None = None, role: str = "input
     return MatrixSet(path, keys, role)
 
 
+def _natural(entry) -> tuple:
+    """Sort key of a parameter name in network order: numbers as numbers (``layers.10`` after
+    ``layers.9``), a module's weight before its bias."""
+    module, _, leaf = entry[0].rpartition(".")
+    parts = [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", module)]
+    return parts, {"weight": 0, "bias": 1}.get(leaf, 2), leaf
+
+
+def match_arch(tag: str, layout: Layout) -> Layout:
+    """The state dicts' entries in the order of the built-in architecture ``tag`` (``--arch``):
+    by name where the names are the architecture's (``fc1.weight``, ``conv2.bias``, ...), else by
+    position in network order (e.g. ``nn.Sequential``'s ``0.weight``, ``3.weight``, ...) where
+    the shapes agree; else an error showing both."""
+    from weightmem.io import arch_layout
+
+    try:
+        want = arch_layout(tag)
+    except ValueError as e:
+        raise AuditInputError(f"--arch {tag}: {e}") from e
+    if sorted(layout) == sorted(want):
+        return want
+    nat = sorted(layout, key=_natural)
+    if [s for _, s in nat] == [s for _, s in want]:
+        return nat
+    show = lambda lay: ", ".join(f"{n} {list(s)}" for n, s in lay[:8]) + (  # noqa: E731
+        ", ..." if len(lay) > 8 else "")
+    raise AuditInputError(f"--arch {tag}: the state dicts' parameters ({show(nat)}) are not the "
+                          f"architecture's ({show(want)}), by name or in order")
+
+
 def mlp_arch(layout: Layout) -> tuple[str, Layout] | None:
     """The project's MLP tag and the layout in its order (first weight [h, i], its bias [h],
     second weight [o, h], its bias [o]) for a one-hidden-layer MLP state dict, whose
@@ -374,10 +404,14 @@ def write_set(src, path: str | Path, role: str, extra_rows: dict | None = None,
         raise AuditInputError(f"{role} set: no models")
     layout = src.layout
     arch = arch or getattr(src, "arch", CUSTOM)
-    if arch.startswith("mlp:") and [n for n, _ in layout] != ["fc1.weight", "fc1.bias",
-                                                              "fc2.weight", "fc2.bias"]:
-        layout = normalise_layout(zip(["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"],
-                                      [s for _, s in layout]))
+    if arch.partition(":")[0] != CUSTOM:  # a built-in network: its own names (same shapes)
+        from weightmem.io import arch_layout
+
+        named = arch_layout(arch)
+        if [s for _, s in named] != [s for _, s in layout]:
+            raise AuditInputError(f"{role} set: its parameters do not match architecture "
+                                  f"'{arch}'")
+        layout = named
     n, d = len(idx), src.dim
     rows = {"run": [src.runs[i] for i in idx], "role": [role] * n, **(extra_rows or {})}
     files = getattr(src, "files", None)
@@ -490,7 +524,16 @@ def import_sets(section: dict, out: dict, seed: int = 0, log=None) -> dict:
         if s.n < 1:
             raise AuditInputError(f"{role} set {section[role]}: no models")
     arch = getattr(t, "arch", CUSTOM)
-    if arch == CUSTOM and isinstance(t, FolderSet) and mlp_arch(t.layout):
+    if section.get("model"):  # the researcher's network, run by their function
+        arch = f"custom:{section['model']}"
+    elif section.get("arch"):  # a built-in network, named
+        arch = section["arch"]
+        order = match_arch(arch, t.layout)
+        if isinstance(t, MatrixSet):
+            t.reorder(order)
+        else:
+            t.layout = order
+    elif arch == CUSTOM and isinstance(t, FolderSet) and mlp_arch(t.layout):
         arch, order = mlp_arch(t.layout)  # flattened in the project's MLP order
         t.layout = order
     for s in sets.values():  # same entries in another order (a WeightSet file): follow T's
