@@ -85,6 +85,7 @@ def audit_config(args) -> dict:
         "model": model,
         "distance": "aligned" if aligned else "plain",
         "alpha": args.alpha,
+        "holdout_fraction": args.holdout_fraction,
         "baselines": {"noise": noise},
         "figures": {"seed": 0, "grid_resolution": 60},
     }
@@ -182,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--noise", default="0.001,0.01",
                    help="noise-baseline std amplitudes on T, raw units (default 0.001,0.01)")
     a.add_argument("--alpha", type=float, default=0.01, help="significance level (0.01)")
+    a.add_argument("--holdout-fraction", type=float, default=0.25,
+                   help="without --heldout: the fraction of the training set's runs held out "
+                        "(0.25)")
     a.add_argument("--out", required=True, help="results folder")
     a.add_argument("--target", action="append",
                    help="build this output (a path under --out) instead of the whole audit")
