@@ -4,14 +4,19 @@ shrinks the widths so a model has ~s × 11.7M), written here as folders of .safe
 then audited as the DAG does it: import into WeightSets (one model in memory at a time), nearest
 and second-nearest training model of every set streamed by column chunks, the Z_U verdict.
 Prints wall time per phase, the audit's peak memory (its own process) and its read throughput
-against `cat` of the same files (both with the files in the page cache, as just written).
+against `cat` of the same files (both with the files in the page cache, as just written), and
+against the floor of the import — `cat` plus writing as many bytes to new files in the same
+folder (the WeightSets it must write), both measured in the same run.
 
     python bench/audit.py --scale 0.1 [--dir /tmp/bench-audit] [--threads 2]
+
+With --dir, files already there from an earlier run at the same scale are reused (and kept).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -35,6 +40,9 @@ def write(folder: Path, scale: float, seed: int = 0) -> int:
     width = max(4, round(64 * scale ** 0.5))
     shapes = {k: v.shape for k, v in ResNet18(ResNetConfig(n_classes=1000, width=width))
               .state_dict().items() if v.is_floating_point()}
+    stamp = folder / f"complete-scale{scale:g}-seed{seed}"
+    if stamp.exists():  # written by an earlier run with --dir
+        return sum(s.numel() for s in shapes.values())
     g = torch.Generator().manual_seed(seed)
     train = []
     for name, n in SETS.items():
@@ -48,7 +56,24 @@ def write(folder: Path, scale: float, seed: int = 0) -> int:
             save_file(sd, str(folder / name / f"run{i:03d}_e1.safetensors"))
             if name == "T" and i < SETS["G"]:
                 train.append(sd)
+    stamp.touch()
     return sum(s.numel() for s in shapes.values())
+
+
+def write_floor(folder: Path, size: int, piece: int) -> float:
+    """Seconds to write ``size`` bytes to three new files in ``folder`` from one reused buffer of
+    ``piece`` bytes, as the import writes its WeightSets (then removed)."""
+    buf = bytearray(piece)
+    t = time.perf_counter()
+    for k in range(3):
+        path = folder / f"floor{k}.tmp"
+        with open(path, "wb") as f:
+            for _ in range(round(size / 3 / piece)):
+                f.write(buf)
+    elapsed = time.perf_counter() - t
+    for k in range(3):
+        os.remove(folder / f"floor{k}.tmp")
+    return elapsed
 
 
 def audit(folder: Path, threads: int) -> dict:
@@ -88,15 +113,20 @@ def main() -> None:
     folder = Path(a.dir or tempfile.mkdtemp(prefix="bench-audit-"))
     try:
         params = write(folder, a.scale)
+        os.sync()  # every phase below starts with no dirty pages pending write-back
         files = sorted(str(f) for s in SETS for f in (folder / s).iterdir())
         size = sum(Path(f).stat().st_size for f in files)
         t = time.perf_counter()
         subprocess.run(f"cat {folder}/T/* {folder}/G/* {folder}/H/* > /dev/null", shell=True,
                        check=True)
         cat_s = time.perf_counter() - t
+        floor_s = write_floor(folder, size, 4 * params)
+        os.sync()
         r = subprocess.run([sys.executable, __file__, "--child", str(folder), "--threads",
                             str(a.threads)], capture_output=True, text=True, check=True)
         res = json.loads(r.stdout.strip().splitlines()[-1])
+        for role in ("training", "generated", "heldout"):
+            (folder / f"{role}.safetensors").unlink(missing_ok=True)
         # bytes the audit reads: the input files once (import), then the WeightSets: training
         # three times (as reference for each set) and generated / held-out once each
         ws = size  # the WeightSets hold the same values
@@ -104,9 +134,13 @@ def main() -> None:
         print(f"{len(files)} state dicts of {params:,} parameters ({size / 1e9:.2f} GB); "
               f"{a.threads} threads")
         print(f"cat of the files: {cat_s:.2f} s ({size / cat_s / 1e9:.2f} GB/s)")
+        print(f"writing as many bytes to new files: {floor_s:.2f} s "
+              f"({size / floor_s / 1e9:.2f} GB/s); the import's floor: cat + write = "
+              f"{cat_s + floor_s:.2f} s")
         print(f"import (read folders, write WeightSets): {res['import_s']:.2f} s "
               f"({size / res['import_s'] / 1e9:.2f} GB/s read, "
-              f"{100 * cat_s / res['import_s']:.0f}% of cat)")
+              f"{100 * cat_s / res['import_s']:.0f}% of cat, "
+              f"{100 * (cat_s + floor_s) / res['import_s']:.0f}% of cat + write)")
         print(f"tables (nearest + second nearest, streamed): {res['tables_s']:.2f} s "
               f"({(read - size) / res['tables_s'] / 1e9:.2f} GB/s)")
         total = res["import_s"] + res["tables_s"]

@@ -35,6 +35,10 @@ rule audit_verdict:
         generated=f"{R}/audit/tables/generated.csv",
         heldout=f"{R}/audit/tables/heldout.csv",
         inputs=f"{R}/audit/inputs.json",
+        # with behaviour: the noise baselines' tables (accuracy and novelty beside the generator's)
+        noise=lambda w: [f"{R}/audit/tables/{n}.csv" for n in noise_sets("audit")]
+        if M("audit").behaviour != "none"
+        else [],
     output:
         verdict=f"{R}/verdict.json",
         table=f"{R}/tables/audit.csv",

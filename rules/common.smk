@@ -219,7 +219,10 @@ PAPER_NUMBERS = "config/paper_numbers.yaml"
 
 def report_inputs(wildcards):
     tables = [f"{R}/{m}/tables/{s}.csv" for m, sets in report_sets().items() for s in sets]
-    return {"tables": tables, "extra": analysis_tables(), "figures": all_figures()}
+    # an audit's verdict (rules/audit.smk) heads its report page
+    verdict = [f"{R}/verdict.json"] if "audit" in LISTED else []
+    return {"tables": tables, "extra": analysis_tables(), "figures": all_figures(),
+            "verdict": verdict}
 
 
 # ---- resources: memory asks computed from the config (weightmem.resources, calibrated on the

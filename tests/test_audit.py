@@ -1,6 +1,7 @@
 """weightmem audit: the copying statistics (against scipy), the streamed stable nearest
 neighbours, the inputs' refusals and the end-to-end audit through the DAG."""
 import json
+import re
 import subprocess
 import sys
 
@@ -168,6 +169,150 @@ def test_keys_filter_and_matrix_input(tmp_path):
     assert m.n == 5 and m.dim == 21 and m.row(3).shape == (21,)
 
 
+def test_every_float_dtype_is_read_as_to_float32_and_matrix_rows_as_stored(tmp_path):
+    """The positioned reads (no safe_open/torch.cat) give what Tensor.to(float32) gives."""
+    from safetensors.torch import load_file
+
+    g = torch.Generator().manual_seed(3)
+    models = []
+    for k in range(5):
+        sd = _mlp(g)
+        sd["fc1.weight"] = sd["fc1.weight"].to(torch.bfloat16)
+        sd["fc2.weight"] = (sd["fc2.weight"] * 1e3).to(torch.float64)
+        sd["fc2.bias"] = sd["fc2.bias"].half()
+        sd["steps"] = torch.tensor(k)  # integer: not a weight
+        models.append(sd)
+    t = _folder(tmp_path / "T", models)
+    out = _out(tmp_path)
+    A.import_sets({"training": str(t), "generated": str(t), "heldout": str(t)}, out)
+    w = load_file(str(out["generated"]))["weights"]
+    order = ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    want = torch.stack([torch.cat([m[k].reshape(-1).to(torch.float32) for k in order])
+                        for m in models])
+    assert torch.equal(w, want)
+    m = A.open_set(out["generated"])  # a WeightSet as input: rows read back as written
+    assert torch.equal(torch.stack([m.row(i) for i in range(m.n)]), want)
+    keys = A.open_set(out["generated"], ["fc2.*"])
+    assert torch.equal(keys.row(2), want[2, -(3 * 6 + 3):])
+
+
+def test_streamed_nearest_with_nan_references_over_many_chunks():
+    from weightmem.evaluation.weights import ArraySource, nearest_streamed
+
+    g = torch.Generator().manual_seed(4)
+    ref = torch.randn(30, 500, generator=g)
+    ref[7, 100] = float("nan")
+    tgt = torch.cat([ref[:5] + 1e-3 * torch.randn(5, 500, generator=g),
+                     torch.randn(3, 500, generator=g)])
+    d, i = nearest_streamed(ArraySource(tgt), ArraySource(ref), k=2, memory=8 * 38 * 64)
+    full = torch.cdist(tgt.double(), ref.double())
+    full[:, 7] = float("inf")
+    v, j = full.topk(2, largest=False)
+    assert torch.equal(i, j) and torch.allclose(d.double(), v, rtol=1e-6)
+    src = ArraySource(ref)  # the training set against itself, self and the NaN row excluded
+    d, i = nearest_streamed(src, src, k=1, exclude_self=True, memory=8 * 30 * 37)
+    full = torch.cdist(ref.double(), ref.double())
+    full.fill_diagonal_(float("inf"))
+    full[:, 7] = float("inf")
+    assert torch.equal(i[torch.arange(30) != 7, 0], full.argmin(1)[torch.arange(30) != 7])
+    assert torch.isinf(d[7]).all()
+
+
+# ---------------------------------------------------------------- behaviour: networks
+def _digits_x(n=40):
+    from weightmem.data.images import digits
+
+    return torch.from_numpy(digits().x_test[:n])
+
+
+def test_a_researchers_function_runs_like_the_built_in_mlp():
+    from weightmem.nets import get as get_arch
+    from weightmem.nets.mlp import MLPArch
+
+    arch = MLPArch(64, 6, 10)
+    w = arch.init(torch.Generator().manual_seed(0), n=5)
+    ren = {"fc1.weight": "net.0.weight", "fc1.bias": "net.0.bias", "fc2.weight": "net.2.weight",
+           "fc2.bias": "net.2.bias"}
+    layout = sorted((ren[k], s) for k, s in arch.layout)  # the audit's order: sorted names
+    from weightmem.io import unflatten
+
+    parts = unflatten(w, arch.layout)
+    flat = torch.cat([parts[next(k for k, v in ren.items() if v == n)].reshape(5, -1)
+                      for n, _ in layout], 1)
+    x = _digits_x()
+    spec = f"{ROOT / 'tests' / 'audit_model.py'}:predict"
+    mine = get_arch(f"custom:{spec}", layout)
+    assert torch.allclose(mine.forward(flat, x), arch.forward(w, x.reshape(len(x), -1)),
+                          atol=1e-5)
+    classes = get_arch(f"custom:{spec}_classes", layout).forward(flat, x)
+    assert torch.equal(classes.argmax(-1), arch.forward(w, x.reshape(len(x), -1)).argmax(-1))
+
+
+def test_a_researchers_function_is_checked(tmp_path):
+    from weightmem.nets import get as get_arch
+    from weightmem.nets.custom import load_callable
+
+    bad = tmp_path / "bad.py"
+    bad.write_text("import torch\n"
+                   "def flat(weights, layout, x):\n    return torch.zeros(len(x), 10)\n"
+                   "def neg(weights, layout, x):\n    return -torch.ones(len(weights), len(x),"
+                   " dtype=torch.long)\n")
+    layout = [("w", (3,))]
+    with pytest.raises(ValueError, match=r"logits of shape \[40, 10\].*\[2, 40, classes\]"):
+        get_arch(f"custom:{bad}:flat", layout).forward(torch.zeros(2, 3), _digits_x())
+    with pytest.raises(ValueError, match="negative class"):
+        get_arch(f"custom:{bad}:neg", layout).forward(torch.zeros(2, 3), _digits_x())
+    with pytest.raises(ValueError, match="has no function 'missing'"):
+        load_callable(f"{bad}:missing")
+    with pytest.raises(ValueError, match="cannot import no_such_module_xyz"):
+        load_callable("no_such_module_xyz:predict")
+    with pytest.raises(ValueError, match="has no network here"):
+        get_arch("custom", layout)
+
+
+def test_arch_names_the_built_in_cnn_of_sequential_state_dicts(tmp_path):
+    """--arch cnn:…: nn.Sequential's 0.weight, 3.weight, … matched in network order; the rows
+    are the architecture's flattening, and its batched forward is the module's."""
+    from weightmem.io import load_weightset
+    from weightmem.nets.cnn import CNNArch
+
+    arch = CNNArch()
+    nets = []
+    for k in range(4):
+        torch.manual_seed(k)
+        nets.append(arch.module())
+    t = _folder(tmp_path / "T", [{k: v.clone() for k, v in m.state_dict().items()}
+                                 for m in nets])
+    out = _out(tmp_path)
+    info = A.import_sets({"training": str(t), "generated": str(t), "heldout": str(t),
+                          "arch": arch.tag}, out)
+    ws = load_weightset(out["generated"], expect_arch=arch.tag)
+    assert info["arch"] == arch.tag and ws.layout == arch.layout
+    x = torch.nn.functional.interpolate(_digits_x(8), size=28)
+    with torch.no_grad():
+        want = torch.stack([m(x) for m in nets])
+    assert torch.allclose(arch.forward(ws.weights, x), want, atol=1e-5)
+    with pytest.raises(A.AuditInputError, match=r"--arch mlp:64-10-10: the state dicts' "
+                                                r"parameters \(0.weight \[8, 1, 5, 5\]"):
+        A.import_sets({"training": str(t), "generated": str(t), "heldout": str(t),
+                       "arch": "mlp:64-10-10"}, out)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--behaviour", "digits"], "not a network built in here.*--arch TAG.*--model"),
+    (["--model", "x.py:f"], "give --behaviour DATASET too"),
+    (["--behaviour", "digits", "--model", "tests/no_such_file.py:predict"], "no file"),
+])
+def test_behaviour_without_a_network_is_a_clear_error(tmp_path, extra, message):
+    g = torch.Generator().manual_seed(0)
+    t = _folder(tmp_path / "T", [{"a": torch.randn(3, generator=g)} for _ in range(4)])
+    r = subprocess.run([sys.executable, "-m", "weightmem.cli", "audit", "--training", str(t),
+                        "--generated", str(t), "--out", str(tmp_path / "out"), *extra, "-n"],
+                       capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=120)
+    assert r.returncode == 2 and re.search(message, r.stderr), r.stderr
+    assert not (tmp_path / "out" / "config.yaml").exists()
+
+
 # ---------------------------------------------------------------- independent models
 @pytest.fixture(scope="module")
 def zoo():
@@ -238,3 +383,48 @@ def test_weightmem_audit_end_to_end(zoo, tmp_path):
     assert v["n_heldout"] == 12 and v["p_value"] < 0.01 and v["distance"] == "aligned"
     page = (out / "report.html").read_text()
     assert "copies" in page and "figures/audit/heatmap.png" in page
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("network", ["built-in MLP", "researcher's function"])
+def test_weightmem_audit_with_behaviour(zoo, tmp_path, network):
+    """--behaviour digits on a planted memorizer: the built-in MLP recognised by its shapes, or
+    the same MLP under other names run by tests/audit_model.py:predict (--model)."""
+    arch, w = zoo
+    from weightmem.io import unflatten
+
+    ren = ({} if network == "built-in MLP" else
+           {"fc1.weight": "net.0.weight", "fc1.bias": "net.0.bias",
+            "fc2.weight": "net.2.weight", "fc2.bias": "net.2.bias"})
+
+    def models(rows):
+        return [{ren.get(k, k): v.clone() for k, v in unflatten(r, arch.layout).items()}
+                for r in rows]
+
+    g = torch.Generator().manual_seed(2)
+    T = _folder(tmp_path / "T", models(w[:24]))
+    H = _folder(tmp_path / "H", models(w[24:36]), prefix="other")
+    G = _folder(tmp_path / "G", models(w[:12] + 1e-3 * torch.randn(12, w.shape[1], generator=g)),
+                prefix="gen")
+    out = tmp_path / "audit"
+    extra = [] if not ren else ["--model", "tests/audit_model.py:predict"]
+    cmd = [sys.executable, "-m", "weightmem.cli", "audit", "--training", str(T), "--generated",
+           str(G), "--heldout", str(H), "--behaviour", "digits", *extra, "--noise", "0.01,0.05",
+           "--out", str(out)]
+    run = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=900, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    v = json.loads((out / "verdict.json").read_text())
+    assert v["verdict"] == "copies" and v["behaviour"]["verdict"] == "copies"
+    assert v["distance"] == ("aligned" if not ren else "plain")
+    assert v["arch"] == ("mlp:64-10-10" if not ren else
+                         f"custom:{ROOT / 'tests' / 'audit_model.py'}:predict")
+    s = v["sets"]
+    assert set(s) == {"training", "generated", "heldout", "noise0.01", "noise0.05"}
+    assert s["generated"]["accuracy"] > 50 and s["generated"]["max_similarity"] > 0.9
+    assert s["heldout"]["max_similarity"] < s["generated"]["max_similarity"]
+    assert v["beats_noise"] == []  # copies are not newer than training + noise
+    page = (out / "report.html").read_text()
+    head = page[:page.index("<h2>Findings")]
+    assert "Audit verdict: copies" in head and f"{v['z_u']:.2f}" in head
+    assert "figures/audit/performance_vs_novelty.png" in page
+    assert "figures/audit/decision_boundary.png" in page and "F3 audit: copies" in page

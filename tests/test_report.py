@@ -95,3 +95,33 @@ def test_hyperdiffusion_uses_chamfer_for_quality_and_novelty():
     f = run(0.5)  # better test Chamfer *and* farther from training shapes than the noise
     assert not f["F3"]["holds"] and not f["F4"]["holds"]
     assert "beaten (better on both): noise0.02" in f["F4"]["evidence"]
+
+
+def test_report_page_heads_with_the_audit_verdict_and_captions_figures_with_z_u():
+    sets = _sets([1.0, 2.0], [95, 95], [0.99, 0.97])
+    found = pd.DataFrame(report.findings(methods.get("gpt"), sets, ["noise0.05", "noise0.1"]))
+    figs = ["figures/gpt/min_distance_to_training.png", "figures/gpt/performance_vs_novelty.png",
+            "figures/min_distance_to_training.png", "figures/gpt/interpolation.png"]
+    verdict = {"verdict": "copies", "z_u": -4.16, "p_value": 1.6e-5, "alpha": 0.01,
+               "closer_chance": 1.0, "material": 0.9, "n_training": 24, "n_generated": 12,
+               "n_heldout": 12, "heldout_source": "no held-out set given: 2 of 8 runs of the "
+               "training set held out", "reason": "significantly and materially closer"}
+    page = report.html_page(found, pd.DataFrame({"a": [1]}), figs, {}, verdict=verdict)
+    head = page[:page.index("<h2>Findings")]
+    for text in ("Audit verdict: copies", "-4.16", "1.6e-05", "24 / 12 / 12", "0.01",
+                 "runs of the training set held out (no real H given)"):
+        assert text in head, text
+    caps = {f: report.figure_caption(f, found) for f in figs}
+    z1 = f"{found.set_index('finding').loc['F1', 'z_u']:.2f}"
+    assert caps[figs[0]].startswith("F1 gpt: copies") and z1 in caps[figs[0]]
+    assert caps[figs[1]].startswith("F3 gpt: copies")
+    assert caps[figs[2]].startswith("F1 gpt") and caps[figs[3]] == ""
+    assert page.count("<figcaption>") == 3 and page.count("<img") == 4
+    assert "Audit verdict" not in report.html_page(found, pd.DataFrame({"a": [1]}), figs, {})
+
+
+def test_behaviour_sets_for_the_verdict():
+    sets, beaten = report.behaviour_sets(methods.get("gpt"),
+                                         _sets([1.0, 2.0], [96, 96], [0.5, 0.5]))
+    assert sets["generated"]["accuracy"] == 96 and sets["generated"]["max_similarity"] == 0.5
+    assert beaten == ["noise0.05", "noise0.1"]  # as good and newer than both

@@ -19,6 +19,13 @@ inputs = json.loads(open(i.inputs).read())
 out.update({"heldout_source": inputs["heldout_source"], "parameters": inputs["parameters"],
             "arch": inputs["arch"], "distance": str(tables["generated"]["distance"].iloc[0]),
             "non_finite": {r: v["non_finite"] for r, v in inputs["sets"].items()}})
+if method.behaviour != "none":  # accuracy and novelty per set; noise baselines beaten
+    from pathlib import Path
+
+    from weightmem.report import behaviour_sets
+
+    out["sets"], out["beats_noise"] = behaviour_sets(
+        method, {**tables, **{Path(f).stem: pd.read_csv(f) for f in i.noise}})
 ctx.log.info("verdict %s: %s", out["verdict"], out["reason"])
 write_csv(per, snakemake.output.table)  # noqa: F821
 with atomic_path(snakemake.output.verdict, suffix=".json") as tmp:  # noqa: F821

@@ -1,5 +1,6 @@
 """Rule report: findings F1-F5 from the tables, a per-set summary, the paper's numbers beside this
 run's (tables/paper_comparison.csv) and results/report.html."""
+import json
 import os
 from pathlib import Path
 
@@ -35,6 +36,7 @@ for line in paper.directions(comparison).verdict:
     ctx.log.info("%s", line)
 write_csv(comparison, snakemake.output.comparison)  # noqa: F821
 figs = [os.path.relpath(f, results) for f in i.figures]
+verdict = json.loads(Path(i.verdict[0]).read_text()) if len(i.verdict) else None  # an audit's
 with atomic_path(snakemake.output.page, suffix=".html") as tmp:  # noqa: F821
     Path(tmp).write_text(report.html_page(findings, summary, figs, extra, comparison,
-                                          paper.scale_line(config)))
+                                          paper.scale_line(config), verdict))

@@ -75,23 +75,74 @@ def _load_pt(path: Path) -> dict:
     return obj
 
 
+_FLOATS = {"F16": torch.float16, "BF16": torch.bfloat16, "F32": torch.float32,
+           "F64": torch.float64}
+_ITEMSIZE = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1, "I16": 2, "U16": 2,
+             "F16": 2, "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
+
+
+def safetensors_header(path: Path) -> tuple[dict, int]:
+    """(entries {name: {dtype, shape, data_offsets}}, byte offset of the data section) of a
+    safetensors file, read and checked without mapping the file (every entry's bytes inside the
+    file and matching its shape)."""
+    def bad(why: str) -> AuditInputError:
+        return AuditInputError(f"{path}: not a readable safetensors file ({why})")
+
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        raw = f.read(8)
+        if len(raw) < 8:
+            raise bad("shorter than its 8-byte header length")
+        n = int.from_bytes(raw, "little")
+        if n > size - 8 or n > 100_000_000:
+            raise bad(f"header length {n} does not fit in the file of {size} bytes")
+        try:
+            header = json.loads(f.read(n))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise bad(f"header is not JSON: {e}") from e
+    if not isinstance(header, dict):
+        raise bad("header is not a JSON object")
+    start, entries = 8 + n, {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            dtype, shape, (a, b) = e["dtype"], [int(x) for x in e["shape"]], e["data_offsets"]
+        except (TypeError, KeyError, ValueError) as err:
+            raise bad(f"entry '{name}' is malformed") from err
+        want = math.prod(shape) * _ITEMSIZE.get(dtype, 0)
+        if not (0 <= a <= b and start + b <= size) or (dtype in _ITEMSIZE and b - a != want):
+            raise bad(f"entry '{name}' ({dtype} {shape}) has data offsets {[a, b]} outside the "
+                      f"file or not matching its shape")
+        entries[name] = {"dtype": dtype, "shape": tuple(shape), "offsets": (start + a, start + b)}
+    return entries, start
+
+
+def _pread_into(fd: int, buf: torch.Tensor, offset: int, path) -> None:
+    """Fill the contiguous tensor ``buf`` with the file's bytes from ``offset`` (no mapping: the
+    bytes are copied once, from the page cache into ``buf``)."""
+    import os
+
+    view = memoryview(buf.view(torch.uint8).numpy())
+    got = 0
+    while got < len(view):
+        n = os.preadv(fd, [view[got:]], offset + got)
+        if n <= 0:
+            raise AuditInputError(f"{path}: truncated (wanted {len(view)} bytes at {offset})")
+        got += n
+
+
 class _File:
-    """One state-dict file: its float tensors' names and shapes, read lazily."""
+    """One state-dict file: its float tensors' names and shapes; its values read into a
+    caller's float32 row (:meth:`read_into`)."""
 
     def __init__(self, path: Path, keys: list[str] | None):
         self.path = path
-        self._pt = None
+        self._pt = self._entries = None
         if path.suffix == ".safetensors":
-            from safetensors import safe_open
-
-            try:
-                with safe_open(str(path), framework="pt") as f:
-                    entries = [(k, f.get_slice(k)) for k in f.keys()]
-                    meta = [(k, s.get_dtype(), tuple(s.get_shape())) for k, s in entries]
-            except Exception as e:  # noqa: BLE001  (safetensors raises several kinds)
-                raise AuditInputError(f"{path}: not a readable safetensors file ({e})") from e
-            floats = {"F16", "BF16", "F32", "F64"}
-            self.layout = sorted((k, s) for k, d, s in meta if d in floats and _keep(k, keys))
+            self._entries, _ = safetensors_header(path)
+            self.layout = sorted((k, e["shape"]) for k, e in self._entries.items()
+                                 if e["dtype"] in _FLOATS and _keep(k, keys))
         else:
             self._pt = _load_pt(path)
             self.layout = sorted((k, tuple(v.shape)) for k, v in self._pt.items()
@@ -99,16 +150,46 @@ class _File:
                                  and _keep(k, keys))
         self.layout = normalise_layout(self.layout)
 
-    def flat(self, layout: Layout) -> torch.Tensor:
-        """The model as one float32 vector in ``layout`` order."""
+    def read_into(self, layout: Layout, out: torch.Tensor, scratch: list) -> None:
+        """The model as float32 values in ``layout`` order, written into ``out`` [D]. A
+        safetensors file is read with positioned reads straight into ``out`` (float32 tensors
+        that lie back to back in the file and in ``out`` in one read); other dtypes go through
+        ``scratch`` (a one-element list holding a reusable byte buffer) and are converted as
+        ``Tensor.to(torch.float32)`` converts them."""
         if self._pt is not None:
-            parts = [self._pt[k].reshape(-1).to(torch.float32) for k, _ in layout]
-        else:
-            from safetensors import safe_open
+            pos = 0
+            for k, shape in layout:
+                n = math.prod(shape)
+                out[pos:pos + n].copy_(self._pt[k].reshape(-1))
+                pos += n
+            return
+        import os
 
-            with safe_open(str(self.path), framework="pt") as f:
-                parts = [f.get_tensor(k).reshape(-1).to(torch.float32) for k, _ in layout]
-        return torch.cat(parts) if parts else torch.zeros(0)
+        plan, pos = [], 0  # [out start, out stop, file offset, dtype]
+        for k, shape in layout:
+            e = self._entries[k]
+            n = math.prod(shape)
+            a = e["offsets"][0]
+            if (plan and e["dtype"] == "F32" and plan[-1][3] == "F32"
+                    and plan[-1][2] + 4 * (plan[-1][1] - plan[-1][0]) == a):
+                plan[-1][1] = pos + n
+            else:
+                plan.append([pos, pos + n, a, e["dtype"]])
+            pos += n
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            for lo, hi, offset, dtype in plan:
+                if dtype == "F32":
+                    _pread_into(fd, out[lo:hi], offset, self.path)
+                    continue
+                nbytes = (hi - lo) * _ITEMSIZE[dtype]
+                if scratch[0] is None or scratch[0].numel() < nbytes:
+                    scratch[0] = torch.empty(nbytes, dtype=torch.uint8)
+                raw = scratch[0][:nbytes]
+                _pread_into(fd, raw, offset, self.path)
+                out[lo:hi].copy_(raw.view(_FLOATS[dtype]))
+        finally:
+            os.close(fd)
 
 
 def _differ(a: Layout, b: Layout) -> str:
@@ -138,13 +219,17 @@ class FolderSet:
         self.n, self.dim = len(files), layout_size(first.layout)
         self.runs = [run_of(p) for p in files]
         self._first = first
+        self._scratch = [None]
 
-    def row(self, i: int) -> torch.Tensor:
+    def row(self, i: int, out: torch.Tensor | None = None) -> torch.Tensor:
+        """Model ``i`` as float32 [D] in ``self.layout`` order (into ``out`` when given)."""
         f = self._first if i == 0 else _File(self.files[i], self.keys)
         if sorted(f.layout) != sorted(self.layout):
             raise AuditInputError(f"layouts differ: {self.files[0]} and {self.files[i]}: "
                                   f"{_differ(self.layout, f.layout)}")
-        return f.flat(self.layout)
+        out = torch.empty(self.dim) if out is None else out
+        f.read_into(self.layout, out, self._scratch)
+        return out
 
 
 class MatrixSet:
@@ -198,6 +283,7 @@ class MatrixSet:
             self.layout = kept
         self.dim = layout_size(self.layout)
         self.runs = [str(r) for r in self.rows.get("run", range(self.n))]
+        self._entry = self._row = None  # the matrix's header entry; a reusable row of bytes
 
     def reorder(self, layout: Layout) -> None:
         """Read rows in ``layout``'s order (the same entries as this file's, another order)."""
@@ -209,12 +295,37 @@ class MatrixSet:
         self._cols = idx if self._cols is None else self._cols[idx]
         self.layout = normalise_layout(layout)
 
-    def row(self, i: int) -> torch.Tensor:
-        from safetensors import safe_open
+    def row(self, i: int, out: torch.Tensor | None = None) -> torch.Tensor:
+        """Model ``i`` as float32 [D] (into ``out`` when given), by a positioned read of its
+        row (float32 files without --keys straight into ``out``)."""
+        import os
 
-        with safe_open(str(self.path), framework="pt") as f:
-            r = f.get_slice(self.key)[i:i + 1].to(torch.float32)[0]
-        return r if self._cols is None else r[self._cols]
+        if self._entry is None:
+            entries, _ = safetensors_header(self.path)
+            self._entry = entries[self.key]
+        dtype = self._entry["dtype"]
+        width = self.full_dim * _ITEMSIZE[dtype]
+        offset = self._entry["offsets"][0] + i * width
+        out = torch.empty(self.dim) if out is None else out
+        if dtype == "F32" and self._cols is None:
+            target = out
+        else:
+            if self._row is None or self._row.numel() != width:
+                self._row = torch.empty(width, dtype=torch.uint8)
+            target = self._row
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            _pread_into(fd, target, offset, self.path)
+        finally:
+            os.close(fd)
+        if target is out:
+            return out
+        full = self._row.view(_FLOATS[dtype])
+        if self._cols is None:
+            return out.copy_(full)
+        if dtype == "F32":
+            return torch.index_select(full, 0, self._cols, out=out)
+        return out.copy_(full[self._cols])
 
 
 def open_set(path: str | Path, keys: list[str] | None = None, role: str = "input"):
@@ -229,6 +340,36 @@ def open_set(path: str | Path, keys: list[str] | None = None, role: str = "input
                               f".safetensors [N, D] file (a single .pt/.pth is one model: put it "
                               f"in a folder with the others)")
     return MatrixSet(path, keys, role)
+
+
+def _natural(entry) -> tuple:
+    """Sort key of a parameter name in network order: numbers as numbers (``layers.10`` after
+    ``layers.9``), a module's weight before its bias."""
+    module, _, leaf = entry[0].rpartition(".")
+    parts = [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", module)]
+    return parts, {"weight": 0, "bias": 1}.get(leaf, 2), leaf
+
+
+def match_arch(tag: str, layout: Layout) -> Layout:
+    """The state dicts' entries in the order of the built-in architecture ``tag`` (``--arch``):
+    by name where the names are the architecture's (``fc1.weight``, ``conv2.bias``, ...), else by
+    position in network order (e.g. ``nn.Sequential``'s ``0.weight``, ``3.weight``, ...) where
+    the shapes agree; else an error showing both."""
+    from weightmem.io import arch_layout
+
+    try:
+        want = arch_layout(tag)
+    except ValueError as e:
+        raise AuditInputError(f"--arch {tag}: {e}") from e
+    if sorted(layout) == sorted(want):
+        return want
+    nat = sorted(layout, key=_natural)
+    if [s for _, s in nat] == [s for _, s in want]:
+        return nat
+    show = lambda lay: ", ".join(f"{n} {list(s)}" for n, s in lay[:8]) + (  # noqa: E731
+        ", ..." if len(lay) > 8 else "")
+    raise AuditInputError(f"--arch {tag}: the state dicts' parameters ({show(nat)}) are not the "
+                          f"architecture's ({show(want)}), by name or in order")
 
 
 def mlp_arch(layout: Layout) -> tuple[str, Layout] | None:
@@ -263,10 +404,14 @@ def write_set(src, path: str | Path, role: str, extra_rows: dict | None = None,
         raise AuditInputError(f"{role} set: no models")
     layout = src.layout
     arch = arch or getattr(src, "arch", CUSTOM)
-    if arch.startswith("mlp:") and [n for n, _ in layout] != ["fc1.weight", "fc1.bias",
-                                                              "fc2.weight", "fc2.bias"]:
-        layout = normalise_layout(zip(["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"],
-                                      [s for _, s in layout]))
+    if arch.partition(":")[0] != CUSTOM:  # a built-in network: its own names (same shapes)
+        from weightmem.io import arch_layout
+
+        named = arch_layout(arch)
+        if [s for _, s in named] != [s for _, s in layout]:
+            raise AuditInputError(f"{role} set: its parameters do not match architecture "
+                                  f"'{arch}'")
+        layout = named
     n, d = len(idx), src.dim
     rows = {"run": [src.runs[i] for i in idx], "role": [role] * n, **(extra_rows or {})}
     files = getattr(src, "files", None)
@@ -286,20 +431,34 @@ def write_set(src, path: str | Path, role: str, extra_rows: dict | None = None,
 
     size = len(header([False] * n))  # the longest the header can be: rewritten in place after
     finite = []
+    buf = torch.empty(d)  # one model, reused: every row read into it and written from it
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as out:
             out.write(size.to_bytes(8, "little") + header([False] * n, size))
             for i in idx:
-                r = src.row(i).contiguous()
+                r = src.row(i, out=buf)
                 if r.numel() != d:
                     raise AuditInputError(f"{role} set: model {i} has {r.numel()} values, "
                                           f"expected {d}")
-                finite.append(bool(torch.isfinite(r).all()))
-                out.write(r.numpy().tobytes())
+                finite.append(_all_finite(r))
+                out.write(r.numpy().data if r.is_contiguous() else r.contiguous().numpy().data)
             out.seek(8)
             out.write(header(finite, size))
     return {"models": n, "non_finite": [i for i, ok in enumerate(finite) if not ok],
             "runs": len(set(rows["run"]))}
+
+
+def _all_finite(r: torch.Tensor) -> bool:
+    """Whether every value of the float32 vector ``r`` is finite, without [D] temporaries: a NaN
+    or ±inf makes the sum NaN or ±inf, so a finite sum means all finite; a non-finite one (or a
+    sum of finite values that overflowed) is checked value by value. numpy's single-threaded
+    sum: torch's threaded one is ~50× slower on a loaded 2-core machine (bench/audit.py)."""
+    import numpy as np
+
+    a = r.numpy()
+    if np.isfinite(np.add.reduce(a)):
+        return True
+    return bool(np.isfinite(a).all())
 
 
 class FileSource:
@@ -326,20 +485,22 @@ class FileSource:
         if getattr(self, "_fd", None) is not None:
             os.close(self._fd)
 
-    def columns(self, start: int, stop: int, rows=None) -> torch.Tensor:
+    def columns(self, start: int, stop: int, rows=None, out=None) -> torch.Tensor:
+        """Columns start..stop of ``rows`` (default all) as float32 [rows, stop − start], read
+        into ``out`` (a contiguous tensor of that shape) when given."""
         import os
 
-        import numpy as np
-
         rows = range(self.n) if rows is None else rows
-        out = np.empty((len(rows), stop - start), dtype=np.float32)
+        if out is None:
+            out = torch.empty(len(rows), stop - start)
+        view = out.numpy()
         width = (stop - start) * 4
         for j, r in enumerate(rows):
-            got = os.preadv(self._fd, [memoryview(out[j]).cast("B")],
+            got = os.preadv(self._fd, [memoryview(view[j]).cast("B")],
                             self._start + (r * self.dim + start) * 4)
             if got != width:
                 raise WeightFormatError(f"{self.path}: truncated (row {r})")
-        return torch.from_numpy(out)
+        return out
 
 
 def import_sets(section: dict, out: dict, seed: int = 0, log=None) -> dict:
@@ -363,7 +524,16 @@ def import_sets(section: dict, out: dict, seed: int = 0, log=None) -> dict:
         if s.n < 1:
             raise AuditInputError(f"{role} set {section[role]}: no models")
     arch = getattr(t, "arch", CUSTOM)
-    if arch == CUSTOM and isinstance(t, FolderSet) and mlp_arch(t.layout):
+    if section.get("model"):  # the researcher's network, run by their function
+        arch = f"custom:{section['model']}"
+    elif section.get("arch"):  # a built-in network, named
+        arch = section["arch"]
+        order = match_arch(arch, t.layout)
+        if isinstance(t, MatrixSet):
+            t.reorder(order)
+        else:
+            t.layout = order
+    elif arch == CUSTOM and isinstance(t, FolderSet) and mlp_arch(t.layout):
         arch, order = mlp_arch(t.layout)  # flattened in the project's MLP order
         t.layout = order
     for s in sets.values():  # same entries in another order (a WeightSet file): follow T's

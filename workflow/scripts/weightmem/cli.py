@@ -1,7 +1,8 @@
 """``weightmem audit``: write an audit config and run this repository's Snakemake DAG on it;
 ``weightmem seeds``: run the DAG once per seed and report every finding per seed.
 
-    weightmem audit --training T --generated G [--heldout H] [--keys GLOB] [--behaviour DATASET]
+    weightmem audit --training T --generated G [--heldout H] [--keys GLOB]
+                    [--behaviour DATASET [--arch TAG | --model module:function]]
                     [--noise A,B] --out DIR [snakemake arguments, e.g. -n, --profile ...]
 
 DIR is the results folder: DIR/config.yaml (the audit config), DIR/verdict.json, DIR/report.html
@@ -25,6 +26,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]  # the repository (workflow/scripts/weightmem/cli.py)
 
 
+def model_spec(spec: str) -> str:
+    """``module:function`` as the DAG's jobs will import it: a ``.py`` path made absolute; a
+    dotted module checked importable from here (the jobs get this directory on PYTHONPATH)."""
+    from weightmem.audit import AuditInputError
+    from weightmem.nets.custom import load_callable
+
+    module, sep, name = spec.rpartition(":")
+    if sep and module.endswith(".py"):
+        spec = f"{Path(module).resolve()}:{name}"
+    sys.path.insert(0, os.getcwd())
+    try:
+        load_callable(spec)
+    except ValueError as e:
+        raise AuditInputError(str(e)) from e
+    finally:
+        sys.path.remove(os.getcwd())
+    return spec
+
+
 def audit_config(args) -> dict:
     from weightmem import audit
 
@@ -33,7 +53,27 @@ def audit_config(args) -> dict:
     t = audit.open_set(args.training, audit.parse_keys(args.keys), "training")
     mlp = audit.mlp_arch(t.layout) if isinstance(t, audit.FolderSet) else None
     arch = getattr(t, "arch", audit.CUSTOM)
-    aligned = bool(mlp) or arch.startswith("mlp:")
+    if (args.model or args.arch) and not args.behaviour:
+        raise audit.AuditInputError("--model / --arch say how to run the models on a data set: "
+                                    "give --behaviour DATASET too")
+    if args.model and args.arch:
+        raise audit.AuditInputError("give --arch (a built-in network) or --model (your "
+                                    "function), not both")
+    model = model_spec(args.model) if args.model else None
+    if args.arch:
+        audit.match_arch(args.arch, t.layout)  # fails here, naming both layouts
+        arch = args.arch
+    elif mlp and not model:
+        arch = mlp[0]
+    if model:
+        arch = f"custom:{model}"
+    if args.behaviour and arch.partition(":")[0] == audit.CUSTOM and not model:
+        raise audit.AuditInputError(
+            f"--behaviour {args.behaviour}: the training models ({args.training}) are not a "
+            f"network built in here (a one-hidden-layer MLP is recognised by its shapes): name "
+            f"one with --arch TAG (e.g. cnn:1x28x28-10-relu, mlp:64-10-10) or give your own "
+            f"with --model module:function (README, 'Audit your own generator')")
+    aligned = arch.startswith("mlp:")
     section = {
         "module": "weightmem.methods.audit",
         "training": str(Path(args.training).resolve()),
@@ -41,8 +81,11 @@ def audit_config(args) -> dict:
         "heldout": str(Path(args.heldout).resolve()) if args.heldout else None,
         "keys": args.keys,
         "behaviour": args.behaviour,
+        "arch": args.arch,
+        "model": model,
         "distance": "aligned" if aligned else "plain",
         "alpha": args.alpha,
+        "holdout_fraction": args.holdout_fraction,
         "baselines": {"noise": noise},
         "figures": {"seed": 0, "grid_resolution": 60},
     }
@@ -130,10 +173,19 @@ def main(argv: list[str] | None = None) -> int:
                                      "of T held out)")
     a.add_argument("--keys", help="comma-separated globs of parameter names, e.g. 'layer4.1.bn*'")
     a.add_argument("--behaviour", help="data set (a key of data: in config/config.yaml) to "
-                                       "evaluate the models on as the project's classifiers")
+                                       "evaluate the models on as classifiers")
+    a.add_argument("--arch", help="with --behaviour: the built-in network the state dicts are "
+                                  "(e.g. cnn:1x28x28-10-relu; one-hidden-layer MLPs are "
+                                  "recognised without it)")
+    a.add_argument("--model", help="with --behaviour: your network as module:function, called "
+                                   "fn(weights [B, D], layout, x [n, C, H, W]) -> logits "
+                                   "[B, n, classes] (weightmem.nets.custom)")
     a.add_argument("--noise", default="0.001,0.01",
                    help="noise-baseline std amplitudes on T, raw units (default 0.001,0.01)")
     a.add_argument("--alpha", type=float, default=0.01, help="significance level (0.01)")
+    a.add_argument("--holdout-fraction", type=float, default=0.25,
+                   help="without --heldout: the fraction of the training set's runs held out "
+                        "(0.25)")
     a.add_argument("--out", required=True, help="results folder")
     a.add_argument("--target", action="append",
                    help="build this output (a path under --out) instead of the whole audit")
@@ -158,8 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         else ["--cores", "2"]
     cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--configfile",
            str(out / "config.yaml"), *cores, *rest, *targets]
+    # the jobs import weightmem, and a --model module from the directory the audit ran in
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT / "workflow" / "scripts"), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+        [str(ROOT / "workflow" / "scripts"), *([os.getcwd()] if args.model else []),
+         os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     return subprocess.call(cmd, cwd=ROOT, env=env)
 
 

@@ -113,7 +113,7 @@ def findings(method: Method, tables: dict[str, pd.DataFrame], noise: list[str],
                         f"{gen.novelty:.3f}, {near}"))
     if method.behaviour == "none":  # weight space only: no quality to compare with the noise
         return out
-    beaten = [b for b in noise if gen.quality >= s.loc[b].quality and gen.novelty > s.loc[b].novelty]
+    beaten = beaten_noise(s, noise)
     pts = "; ".join(f"{b} {s.loc[b].quality:.3g} / {s.loc[b].novelty:.3g}" for b in noise)
     ev = (f"{qname} / {nname}: generated {gen.quality:.3g} / {gen.novelty:.3g}; {pts}; "
           f"beaten (better on both): {', '.join(beaten) or 'none'}")
@@ -143,6 +143,25 @@ def findings(method: Method, tables: dict[str, pd.DataFrame], noise: list[str],
                         f"{f.min_l2.drop('training').min():.3g}–{f.min_l2.drop('training').max():.3g}"
                         f"; novel and good: {', '.join(good_new) or 'none'}"))
     return out
+
+
+def beaten_noise(s: pd.DataFrame, noise: list[str]) -> list[str]:
+    """The noise sets the generated set beats: at least as good and strictly newer (``s``:
+    :func:`summary` indexed by set)."""
+    gen = s.loc["generated"]
+    return [b for b in noise if gen.quality >= s.loc[b].quality and gen.novelty > s.loc[b].novelty]
+
+
+def behaviour_sets(method: Method, tables: dict[str, pd.DataFrame]) -> tuple[dict, list[str]]:
+    """For verdict.json: per set its models, excluded (diverged) models, mean quality and
+    novelty columns as they are (e.g. accuracy, max_similarity) and median min L2; and the noise
+    sets the generated set beats (:func:`beaten_noise`, the study's F4)."""
+    s = summary(method, tables).set_index("set")
+    q, n = method.quality, method.novelty  # summary() orients them: back to the columns' own
+    sets = {name: {"models": int(r.models), "excluded": int(r.excluded),
+                   q.name: q.oriented(r.quality), n.name: n.oriented(r.novelty),
+                   "median_min_l2": r.median_min_l2} for name, r in s.iterrows()}
+    return sets, beaten_noise(s, [b for b in s.index if b.startswith("noise")])
 
 
 def _oriented_name(col) -> str:
@@ -183,15 +202,21 @@ def _row(finding, method, holds, claim, evidence, test: dict | None = None) -> d
 
 def html_page(findings_df: pd.DataFrame, summary_df: pd.DataFrame, figures: list[str],
               extra_tables: dict[str, pd.DataFrame], comparison: pd.DataFrame | None = None,
-              scale: str = "") -> str:
+              scale: str = "", verdict: dict | None = None) -> str:
     """A self-contained page (figures linked relative to the results folder); ``comparison``
-    (weightmem.paper.compare) puts the paper's numbers beside this run's, with ``scale``."""
+    (weightmem.paper.compare) puts the paper's numbers beside this run's, with ``scale``;
+    ``verdict`` (an audit's verdict.json) goes first. Each figure of the copying findings (F1:
+    weight distances, F3: behaviour) carries its Z_U test in its caption."""
     esc = html.escape
     parts = ["<!doctype html><meta charset='utf-8'><title>weightmem report</title>",
              "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
              "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}"
-             "table{border-collapse:collapse;margin-bottom:1.5em}img{max-width:49%}</style>",
+             "table{border-collapse:collapse;margin-bottom:1.5em}"
+             "figure{display:inline-block;width:49%;margin:0;vertical-align:top}"
+             "figure img{max-width:100%}figcaption{font-size:13px}"
+             ".verdict{border:2px solid #444;padding:.5em 1em;margin-bottom:1.5em}</style>",
              "<h1>Generative models of weights: generalization or memorization?</h1>",
+             *_verdict_section(verdict),
              "<p>Every verdict below is computed from this run's tables (results/tables, "
              "results/&lt;method&gt;/tables); it says what this scale shows, not what the paper "
              "reports.</p>", "<h2>Findings</h2>",
@@ -202,8 +227,87 @@ def html_page(findings_df: pd.DataFrame, summary_df: pd.DataFrame, figures: list
     for name, df in extra_tables.items():
         parts += [f"<h2>{esc(name)}</h2>", df.to_html(index=False, float_format="%.4g")]
     parts.append("<h2>Figures</h2>")
-    parts += [f"<a href='{esc(f)}'><img src='{esc(f)}' alt='{esc(f)}'></a>" for f in figures]
+    for f in figures:
+        cap = figure_caption(f, findings_df)
+        parts.append(f"<figure><a href='{esc(f)}'><img src='{esc(f)}' alt='{esc(f)}'></a>"
+                     + (f"<figcaption>{esc(cap)}</figcaption>" if cap else "") + "</figure>")
     return "\n".join(parts)
+
+
+# the copying finding each figure shows the evidence of: F1 (weights) or F3 (behaviour)
+FIGURE_FINDING = {"heatmap": "F1", "min_distance_to_training": "F1",
+                  "performance_vs_novelty": "F3", "decision_boundary": "F3",
+                  "model_outputs": "F3"}
+
+
+def figure_caption(path: str, findings_df: pd.DataFrame) -> str:
+    """'F1 gpt: copies — Z_U = −4.16, p = 1.6e-05' for each method the figure shows (a method's
+    own figure figures/<method>/<name>.png, or a study figure figures/<name>.png: all of them);
+    empty for figures of no copying finding or without a test."""
+    parts = path.replace("\\", "/").split("/")
+    finding = FIGURE_FINDING.get(parts[-1].rsplit(".", 1)[0])
+    if not finding or findings_df.empty or "z_u" not in findings_df:
+        return ""
+    rows = findings_df[findings_df.finding == finding]
+    if len(parts) >= 3 and parts[-3] == "figures":  # figures/<method>/<name>.png
+        rows = rows[rows.method == parts[-2]]
+    out = []
+    for r in rows.itertuples():
+        if r.verdict is None or (isinstance(r.verdict, float) and np.isnan(r.verdict)):
+            continue
+        out.append(f"{finding} {r.method}: {r.verdict} — Z_U = {_num(r.z_u, '.2f')}, "
+                   f"p = {_num(r.p_value, '.2g')}")
+    return "; ".join(out)
+
+
+def _num(v, fmt: str) -> str:
+    return "n/a" if v is None or not np.isfinite(float(v)) else format(float(v), fmt)
+
+
+def _verdict_section(v: dict | None) -> list[str]:
+    """The audit's verdict, first on the page: the call and the numbers it rests on."""
+    if not v:
+        return []
+    esc = html.escape
+    given = str(v.get("heldout_source", "")).startswith("given")
+    rows = [("verdict", v.get("verdict")),
+            ("Z_U", _num(v.get("z_u"), ".2f")),
+            ("p = Φ(Z_U), one-sided", _num(v.get("p_value"), ".2g")),
+            ("α", v.get("alpha")),
+            ("A = chance a generated model is closer to training than a held-out one",
+             _num(v.get("closer_chance"), ".3f")),
+            ("A needed for 'copies' (material)", v.get("material")),
+            ("models: training / generated / held-out",
+             f"{v.get('n_training')} / {v.get('n_generated')} / {v.get('n_heldout')}"
+             + (f" (left out as non-finite: {v.get('excluded_generated')} generated, "
+                f"{v.get('excluded_heldout')} held-out)"
+                if v.get("excluded_generated") or v.get("excluded_heldout") else "")),
+            ("held-out models", ("real models of other runs: " if given else
+                                 "runs of the training set held out (no real H given): ")
+             + str(v.get("heldout_source", ""))),
+            ("weight distance", f"{v.get('distance')} L2 over {v.get('parameters')} parameters "
+                                f"(architecture {v.get('arch')})"),
+            ("median distance to the nearest training model: generated / held-out",
+             f"{_num(v.get('median_generated'), '.4g')} / {_num(v.get('median_heldout'), '.4g')}"),
+            ("copy flags (closer than that training model's own nearest): generated / held-out",
+             " / ".join(str(x) for x in (v.get("copy_flags") or {}).values()))]
+    if v.get("median_nn_ratio"):
+        r = v["median_nn_ratio"]
+        rows.append(("median nearest / second-nearest ratio: generated / held-out",
+                     f"{_num(r.get('generated'), '.3f')} / {_num(r.get('heldout'), '.3f')}"))
+    b = v.get("behaviour")
+    if b:
+        rows.append((f"behaviour: {b.get('statistic')}",
+                     f"{b.get('verdict')} — Z_U = {_num(b.get('z_u'), '.2f')}, "
+                     f"p = {_num(b.get('p_value'), '.2g')}, A = "
+                     f"{_num(b.get('closer_chance'), '.3f')}"))
+    if "beats_noise" in v:
+        rows.append(("noise baselines the generator beats (as good and newer)",
+                     ", ".join(v["beats_noise"]) or "none"))
+    body = "".join(f"<tr><th style='text-align:left'>{esc(str(k))}</th><td>{esc(str(x))}</td>"
+                   f"</tr>" for k, x in rows)
+    return [f"<div class='verdict'><h2>Audit verdict: {esc(str(v.get('verdict')))}</h2>",
+            f"<p>{esc(str(v.get('reason', '')))}</p><table>{body}</table></div>"]
 
 
 def _paper_section(comparison: pd.DataFrame | None, scale: str) -> list[str]:

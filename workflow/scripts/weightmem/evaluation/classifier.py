@@ -15,7 +15,7 @@ from weightmem.runtime import progress
 
 
 def behaviour(ws: WeightSet, data: ImageData, device: torch.device | str = "cpu") -> dict:
-    arch = get_arch(ws.arch)
+    arch = get_arch(ws.arch, ws.layout)
     x = torch.from_numpy(data.x_test)
     x = x.reshape(len(x), -1) if ws.arch.startswith("mlp") else x
     out = evaluate_classifiers(arch.forward, ws.weights, x, torch.from_numpy(data.y_test),

@@ -22,15 +22,55 @@ _EPS64 = float(torch.finfo(torch.float64).eps)
 
 class ArraySource:
     """Rows of an in-memory [N, D] tensor, read by column ranges (the interface of
-    :func:`nearest_streamed`; :class:`weightmem.audit.FileSource` reads a file the same way)."""
+    :func:`nearest_streamed`; :class:`weightmem.audit.FileSource` reads a file the same way):
+    ``columns(start, stop, rows=None, out=None)`` → [rows, stop − start] float32, into ``out``
+    (contiguous) when given."""
 
     def __init__(self, weights: torch.Tensor):
         self.weights = weights
         self.n, self.dim = weights.shape
 
-    def columns(self, start: int, stop: int, rows=None) -> torch.Tensor:
+    def columns(self, start: int, stop: int, rows=None, out=None) -> torch.Tensor:
         w = self.weights if rows is None else self.weights[torch.as_tensor(rows, dtype=torch.long)]
-        return w[:, start:stop]
+        return w[:, start:stop] if out is None else out.copy_(w[:, start:stop])
+
+
+class _Chunks:
+    """Reusable float64 [rows, width] blocks of a source's columns (and the float32 block they
+    are read through): one allocation per call of :func:`nearest_streamed`, not one per chunk —
+    fresh multi-megabyte blocks cost a page fault per 4 KiB page on first touch."""
+
+    def __init__(self, rows: int, width: int):
+        self.f32 = torch.empty(rows * width, dtype=torch.float32)
+        self.f64 = torch.empty(rows * width, dtype=torch.float64)
+
+    def read(self, source, start: int, stop: int, rows=None) -> torch.Tensor:
+        n = source.n if rows is None else len(rows)
+        w = stop - start
+        raw = source.columns(start, stop, rows, out=self.f32[:n * w].view(n, w))
+        return self.f64[:n * w].view(n, w).copy_(raw)
+
+
+def _row_sq_norms(x: torch.Tensor) -> torch.Tensor:
+    """Σ_j x[i, j]² per row, without an [n, w] temporary (as a norm, squared: ~3× faster than
+    the einsum; only pass 1's ranking and its error bound use it)."""
+    return torch.linalg.vector_norm(x, dim=1).square_()
+
+
+def _centre(x: torch.Tensor, mu: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """In place: rows with a non-finite value set to 0, the others shifted by −μ (μ: the
+    finite rows' column means when ``mu`` is None). Returns (finite rows [n] bool, μ)."""
+    fin = torch.isfinite(x.sum(1))  # float64 sums of float32 values: non-finite ⇔ a value is
+    every = bool(fin.all())
+    if not every:
+        x.masked_fill_(~fin[:, None], 0.0)
+    if mu is None:
+        count = int(fin.sum())
+        mu = x.sum(0).div_(count) if count else torch.zeros(x.shape[1], dtype=x.dtype)
+    x.sub_(mu)
+    if not every:
+        x.masked_fill_(~fin[:, None], 0.0)
+    return fin, mu
 
 
 def _select(approx: torch.Tensor, tol: torch.Tensor, k: int) -> list[list[int]]:
@@ -49,16 +89,20 @@ def _exact_pairs(target, ref, pairs: list[tuple[int, int]], chunk: int) -> torch
     out = torch.zeros(len(pairs), dtype=torch.float64)
     if not pairs:
         return out
-    ti = sorted({t for t, _ in pairs})
-    ri = sorted({r for _, r in pairs})
+    same = target is ref  # one set (self excluded): its rows read once, not as two sets
+    ti = sorted({t for t, _ in pairs} | ({r for _, r in pairs} if same else set()))
+    ri = ti if same else sorted({r for _, r in pairs})
     tpos = {t: j for j, t in enumerate(ti)}
     rpos = {r: j for j, r in enumerate(ri)}
-    pt = torch.tensor([tpos[t] for t, _ in pairs])
-    pr = torch.tensor([rpos[r] for _, r in pairs])
+    pt = [tpos[t] for t, _ in pairs]
+    pr = [rpos[r] for _, r in pairs]
+    w = min(chunk, target.dim)
+    bt = _Chunks(len(ti), w)
+    br = bt if same else _Chunks(len(ri), w)
     for c in range(0, target.dim, chunk):
-        a = target.columns(c, min(c + chunk, target.dim), ti).to(torch.float64)
-        b = ref.columns(c, min(c + chunk, ref.dim), ri).to(torch.float64)
-        for j, (x, y) in enumerate(zip(pt.tolist(), pr.tolist())):  # one [chunk] temporary
+        a = bt.read(target, c, min(c + chunk, target.dim), ti)
+        b = a if same else br.read(ref, c, min(c + chunk, ref.dim), ri)
+        for j, (x, y) in enumerate(zip(pt, pr)):  # one [chunk] temporary
             out[j] += float(torch.dist(a[x], b[y])) ** 2
     return out
 
@@ -66,8 +110,10 @@ def _exact_pairs(target, ref, pairs: list[tuple[int, int]], chunk: int) -> torch
 def nearest_streamed(target, ref, k: int = 1, exclude_self: bool = False, offset: int = 0,
                      memory: float = 256e6, progress=None) -> tuple[torch.Tensor, torch.Tensor]:
     """k nearest reference rows by L2 for every target row: (distances [M, k], indices [M, k]),
-    reading both sets by column ranges (``source.columns(start, stop, rows=None)``) so that
-    neither has to fit in memory — only ``memory`` bytes of columns and the [M, N] distances.
+    reading both sets by column ranges (``source.columns(start, stop, rows=None, out=None)``) so
+    that neither has to fit in memory — only ``memory`` bytes of float64 columns (and half as
+    much of the float32 ones they are read through, reused from chunk to chunk) and the [M, N]
+    distances.
 
     Pass 1 accumulates |a−μ|² + |b−μ|² − 2(a−μ)(b−μ) in float64 over column chunks (μ: the
     reference's column means, which shrinks the norms the cancellation scales with); pass 2
@@ -89,23 +135,24 @@ def nearest_streamed(target, ref, k: int = 1, exclude_self: bool = False, offset
     nr = torch.zeros(N, dtype=torch.float64)
     ok_t = torch.ones(M, dtype=torch.bool)
     ok_r = torch.ones(N, dtype=torch.bool)
+    buf_r = _Chunks(N, chunk)
+    buf_t = None if same else _Chunks(M, chunk)
     starts = range(0, D, chunk)
     for c in (progress(starts) if progress else starts):
-        b = ref.columns(c, min(c + chunk, D)).to(torch.float64)
-        fin_r = torch.isfinite(b).all(1)
+        b = buf_r.read(ref, c, min(c + chunk, D))
+        fin_r, mu = _centre(b, None)
         ok_r &= fin_r
-        mu = b[fin_r].mean(0) if bool(fin_r.any()) else torch.zeros(b.shape[1], dtype=torch.float64)
-        b = torch.where(fin_r[:, None], b - mu, torch.zeros_like(b))
         if same:
             a, fin_t = b, fin_r
         else:
-            a = target.columns(c, min(c + chunk, D)).to(torch.float64)
-            fin_t = torch.isfinite(a).all(1)
-            a = torch.where(fin_t[:, None], a - mu, torch.zeros_like(a))
+            a = buf_t.read(target, c, min(c + chunk, D))
+            fin_t, _ = _centre(a, mu)
         ok_t &= fin_t
         gram.addmm_(a, b.T)
-        nt += (a * a).sum(1)
-        nr += (b * b).sum(1)
+        nb = _row_sq_norms(b)
+        nt += nb if same else _row_sq_norms(a)
+        nr += nb
+    del buf_r, buf_t, a, b
     approx = (nt[:, None] + nr[None, :] - 2.0 * gram).clamp_min_(0.0)
     tol = 4.0 * D * _EPS64 * (nt[:, None] + nr[None, :])
     bad = ~(ok_t[:, None] & ok_r[None, :])

@@ -55,7 +55,7 @@ def decision_boundary(gen: WeightSet, train: WeightSet, gen_table: pd.DataFrame,
                       title: str, res: int = 300, n_gen: int = 3, classes: list[int] | None = None):
     """Predicted class on the PCA grid of the test images for generated models 0..n−1 and their
     nearest training model (by the method's weight distance)."""
-    arch = get_arch(gen.arch)
+    arch = get_arch(gen.arch, gen.layout)
     imgs = data.x_test
     grid, extent = pca_grid(imgs, res)
     x = torch.from_numpy(grid)

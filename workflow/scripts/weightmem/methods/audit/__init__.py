@@ -20,6 +20,14 @@ SCHEMA = {
         "behaviour": {"type": ["string", "null"], "default": None,
                       "description": "a data set (key of data:) to evaluate the models on as "
                                      "classifiers; null: weight space only"},
+        "arch": {"type": ["string", "null"], "default": None,
+                 "description": "with behaviour: the built-in network the models are (an "
+                                "architecture tag, e.g. cnn:1x28x28-10-relu); one-hidden-layer "
+                                "MLPs are recognised without it"},
+        "model": {"type": ["string", "null"], "default": None,
+                  "description": "with behaviour: the researcher's network as module:function "
+                                 "(weightmem.nets.custom: fn(weights [B, D], layout, x) → "
+                                 "logits [B, n, classes])"},
         "holdout_fraction": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1,
                              "default": 0.25,
                              "description": "without H: the fraction of T's runs held out"},
