@@ -23,9 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import yaml
 
-from weightmem.config import validate
+from weightmem.config import load_validated
 from weightmem.data.images import load_npz
 from weightmem.evaluation.behaviour import evaluate_classifiers
 from weightmem.evaluation.weights import aligned_nearest
@@ -33,8 +32,6 @@ from weightmem.io import load_weightset
 from weightmem.methods.gpt import stages as gpt
 from weightmem.nets import get as get_arch
 from weightmem.seeds import seed_for
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def crossing(df: pd.DataFrame) -> str:
@@ -60,8 +57,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    validate(config, ROOT / "config" / "schema.yaml")
+    config = load_validated()
     c = config["gpt"]
     R = Path(args.results)
     zoo = load_weightset(R / "gpt" / "zoo" / "checkpoints.safetensors").finite_runs()

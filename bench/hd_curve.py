@@ -27,15 +27,13 @@ import pandas as pd
 import torch
 import yaml
 
-from weightmem.config import validate
+from weightmem.config import load_validated
 from weightmem.evaluation import shapes as S
 from weightmem.evaluation.fields import load_clouds, set_clouds
 from weightmem.evaluation.weights import nearest
 from weightmem.io import WeightSet, load_weightset
 from weightmem.methods.hyperdiffusion import generator as G
 from weightmem.seeds import seed_for
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def spread(w: torch.Tensor) -> float:
@@ -69,8 +67,7 @@ def main() -> None:
     ap.add_argument("--render", default=None)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    validate(config, ROOT / "config" / "schema.yaml")
+    config = load_validated()
     hd = config["hyperdiffusion"]
     gen = dict(hd["generator"])
     for kv in args.set:

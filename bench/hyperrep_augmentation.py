@@ -21,17 +21,14 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-import yaml
 
-from weightmem.config import validate
+from weightmem.config import load_validated
 from weightmem.data.images import load_npz
 from weightmem.evaluation.behaviour import evaluate_classifiers
 from weightmem.io import load_weightset
 from weightmem.methods.hyperrep import stages as HR
 from weightmem.nets import get as get_arch
 from weightmem.seeds import seed_for
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
@@ -42,8 +39,7 @@ def main() -> None:
     ap.add_argument("--out", default="hyperrep_augmentation.csv")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    validate(config, ROOT / "config" / "schema.yaml")
+    config = load_validated()
     hr = config["hyperrep"]
     R = Path(args.results)
     zoo = load_weightset(R / "hyperrep" / "zoo" / "checkpoints.safetensors", require_finite=True)

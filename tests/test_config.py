@@ -225,3 +225,9 @@ def test_messages_name_the_key_and_the_reason(cfg, schema):
     assert "gpt.baselines.noise: [0.05, 0.05] has duplicate items (0.05)" in msg
     assert "gpt.zoo.epocs: not allowed here" in msg
     assert "Additional properties" not in msg
+
+
+def test_load_validated_reads_the_embedded_default_with_schema_defaults(cfg, schema):
+    from weightmem.config import load_validated
+
+    assert load_validated() == validate(copy.deepcopy(cfg), schema)

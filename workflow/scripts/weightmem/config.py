@@ -336,6 +336,14 @@ def shards_and_heads(method: str, shards: int, runs: int, width_key: str,
 
 
 
+def load_validated(path: str | Path | None = None) -> dict:
+    """A config file (default: the embedded default, config/config.yaml) read and validated
+    against the schema, for code that runs the library outside the workflow (benchmarks)."""
+    root = Path(__file__).resolve().parents[3]
+    config = yaml.safe_load(Path(path or root / "config" / "config.yaml").read_text())
+    return validate(config, root / "config" / "schema.yaml")
+
+
 def defaults(path: str, schema_path: str | Path | None = None) -> dict:
     """The schema's defaults of one section, e.g. ``defaults("gpt.generator")`` (for code that
     builds a section outside a validated config: tests, benchmarks)."""

@@ -30,22 +30,24 @@ def check(config: dict, name: str) -> list[str]:
     if warm >= g["steps"]:
         problems.append(f"gpt.generator.warmup_steps: {warm} is not below gpt.generator.steps "
                         f"{g['steps']} (the learning rate would never reach its peak)")
-    for name, over in gpt.get("modeling_factors", {}).items():
-        v = {**g, **over}
-        if "steps_fraction" in over:
-            v["steps"] = max(1, round(g["steps"] * over["steps_fraction"]))
-        key = f"gpt.modeling_factors.{name}"
-        if v["width"] % v["heads"]:
-            problems.append(f"{key}: width {v['width']} is not divisible by heads {v['heads']}")
-        if g["chunk_size"] > v["width"]:
-            problems.append(f"{key}: width {v['width']} is narrower than gpt.generator.chunk_size "
-                            f"{g['chunk_size']}")
-        if "warmup_steps" in over or "steps" in over or "steps_fraction" in over:
-            w = v["warmup_steps"]
-            if w >= v["steps"]:
-                problems.append(f"{key}: warmup_steps {w} is not below its {v['steps']} steps")
+    problems += C.variant_problems("gpt", gpt, lambda v: _variant_problems(v, g))
     problems += C.sample_steps_fit("gpt", gpt)
     return problems
+
+
+def _variant_problems(v: dict, g: dict) -> list[str]:
+    """A variant's generator settings ``v`` against the default ``g`` (its warm-up is checked
+    only where the variant changes the training length or the warm-up)."""
+    out = []
+    if v["width"] % v["heads"]:
+        out.append(f"width {v['width']} is not divisible by heads {v['heads']}")
+    if g["chunk_size"] > v["width"]:
+        out.append(f"width {v['width']} is narrower than gpt.generator.chunk_size "
+                   f"{g['chunk_size']}")
+    changed = (v["steps"], v["warmup_steps"]) != (g["steps"], g["warmup_steps"])
+    if changed and v["warmup_steps"] >= v["steps"]:
+        out.append(f"warmup_steps {v['warmup_steps']} is not below its {v['steps']} steps")
+    return out
 
 
 def memory(config: dict, name: str) -> list[tuple[str, float, str]]:
