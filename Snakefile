@@ -68,5 +68,4 @@ rule all:
         method_targets(),
         analysis_tables(),
         f"{R}/report.html",
-        data_size_targets(),
     default_target: True

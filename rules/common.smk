@@ -203,13 +203,16 @@ def factor_set_tables():
 
 
 def analysis_figures():
-    """The modeling-factors figure (performance against novelty per variant, a panel per method)."""
-    return [f"{R}/figures/modeling_factors.png"] if factor_methods() else []
+    """The modeling-factors figure (performance against novelty per variant, a panel per method)
+    and, with the data-size overlay (config/data-size.yaml), its figure."""
+    out = [f"{R}/figures/modeling_factors.png"] if factor_methods() else []
+    return out + [f for f in data_size_targets() if f.endswith(".png")]
 
 
 def analysis_tables():
     """The study's analysis tables this config asks for (docs/study.md outputs 8-9)."""
     out = [f"{R}/tables/modeling_factors.csv"] if factor_methods() else []
+    out += [f for f in data_size_targets() if f.endswith(".csv")]
     return out + [f"{R}/tables/{t}.csv" for m in LISTED for t in M(m).analysis(config[m])]
 
 

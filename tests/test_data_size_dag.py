@@ -24,6 +24,10 @@ def test_data_size_table_and_figure(tmp_path):
     # two retrained sizes; the full size is the default generator (gpt_fit), not a third fit
     assert out.count("rule data_size_fit:") == 2 and out.count("rule gpt_fit:") == 1
     assert out.count("rule data_size_eval:") == 3
+    # with the overlay the whole run (rule all) builds them and the report shows them
+    whole = run_snakemake(CONFIGS, "-n", "--forceall", str(results / "report.html"), results=results)
+    assert "rule data_size_figure:" in whole.stdout + whole.stderr
+    assert "rule data_size_table:" in whole.stdout + whole.stderr
     default_tables = [str(results / f"gpt/tables/{s}.csv") for s in ("generated", "heldout")]
     run_snakemake(CONFIGS, str(table), str(figure), *default_tables, results=results,
                   timeout=1200)
