@@ -103,111 +103,29 @@ def _wildcards(rule: str, rel: Path) -> dict:
 
 
 # --------------------------------------------------------------------------- work units
-def set_size(cfg: dict, method: str, name: str) -> int:
-    c = cfg[method]
-    if name.startswith("generated") or name == "sample":
-        return c["sampling"]["n_samples"]
-    if name.startswith("noise"):
-        if method == "hyperrep":
-            return max(1, round(0.3 * c["zoo"]["runs"] * c["zoo"]["checkpoints_per_run"]))
-        return c["baselines"].get("count") or set_size(cfg, method, "training")
-    if name in ("average", "gaussian"):
-        return c["baselines"]["interpolation_count"]
-    if method == "gpt":
-        return c["zoo"]["runs_train"]
-    if method == "hyperrep":
-        return c["zoo"]["runs"] * c["zoo"]["checkpoints_per_run"]
-    if method == "pdiff":
-        return c["collect"]["checkpoints"]
-    return 1
-
-
-def work(cfg: dict, rule: str, w: dict, sizes: dict, n_shapes: int) -> float:
-    """The rule's dominant amount of work under ``cfg`` (arbitrary units; only ratios matter)."""
-    m, s = w.get("method"), w.get("set", "")
+def work(cfg: dict, rule: str, w: dict, sizes: dict, n_shapes: int | None) -> float:
+    """The rule's dominant amount of work under ``cfg`` (arbitrary units; only ratios matter):
+    the dataset rule's images, else the work its method declares (``resources.work`` of the
+    method named by the job's ``{method}``, or whose rules' names begin as the rule's)."""
+    m = w.get("method")
     cfg = RS._with_variant(cfg, rule, w)  # a modeling-factor variant's own generator settings
-    ntest = lambda meth: RS._n_images(cfg, cfg[meth]["dataset"], sizes)[1]  # noqa: E731
-    ntrain = lambda meth: RS._n_images(cfg, cfg[meth]["dataset"], sizes)[0]  # noqa: E731
+    z = RS.Sizing(cfg, sizes, n_shapes)
     if rule == "dataset":
-        return sum(RS._n_images(cfg, w["dataset"], sizes))
-    if m == "gpt" or rule.startswith("gpt"):
-        g, z = cfg["gpt"]["generator"], cfg["gpt"]["zoo"]
-        D, P = RS.mlp_dim(cfg), RS.gpt_params(g, RS.mlp_dim(cfg))
-        runs = z["runs_train"] + z["runs_heldout"]
-        return {"gpt_zoo_shard": runs / z["shards"] * z["epochs"] * ntrain("gpt"),
-                "gpt_zoo_merge": runs * z["checkpoints_per_run"],
-                "gpt_training_set": runs * z["checkpoints_per_run"],
-                "gpt_fit": g["steps"] * g["batch_size"] * P,
-                "gpt_sample": set_size(cfg, "gpt", "generated") * cfg["gpt"]["sampling"]["sample_steps"] * P,
-                "behaviour": set_size(cfg, "gpt", s) * ntest("gpt") * D,
-                # aligned distances (pairs) + similarity (pairs × test images / 64-bit words)
-                "table": set_size(cfg, "gpt", s) * z["runs_train"] * (1 + ntest("gpt") / 64),
-                "figure_decision_boundary": cfg["gpt"]["figures"]["grid_resolution"] ** 2,
-                }.get(rule, 1.0)
-    if m == "hyperrep" or rule.startswith("hyperrep"):
-        hr = cfg["hyperrep"]
-        z, g = hr["zoo"], hr["generator"]
-        n_ck = z["runs"] * z["checkpoints_per_run"]
-        P = RS.hyperrep_params(g)
-        return {"hyperrep_zoo_shard": z["runs"] / z["shards"] * z["epochs"] * ntrain("hyperrep"),
-                "hyperrep_zoo_merge": n_ck,
-                "hyperrep_fit": g["epochs"] * n_ck * P,
-                "hyperrep_reference": n_ck * P,
-                "hyperrep_sample": (n_ck + hr["sampling"]["n_samples"]) * P,
-                "hyperrep_invariance": hr["invariance"]["models"] * (P + ntest("hyperrep")),
-                "behaviour": set_size(cfg, "hyperrep", s) * ntest("hyperrep"),
-                "table": set_size(cfg, "hyperrep", s) * n_ck * (1 + ntest("hyperrep") / 64),
-                "figure_decision_boundary": hr["figures"]["grid_resolution"] ** 2,
-                }.get(rule, 1.0)
-    if m == "hyperdiffusion" or rule.startswith("hd_"):
-        hd = cfg["hyperdiffusion"]
-        occ, f, g, ev = hd["occupancy"], hd["field"], hd["generator"], hd["evaluation"]
-        pts = occ["near_points"] + occ["uniform_points"]
-        n_train = max(1, round(n_shapes * (1 - 0.05 - 0.15)))
-        eval_n = {"training": n_train, "generated": hd["sampling"]["n_samples"]}.get(
-            s, hd["baselines"]["count"])
-        return {"hd_occupancy": n_shapes / occ["shards"] * pts,
-                "hd_field_init": f["init_epochs"] * pts,
-                "hd_fields": n_shapes / occ["shards"] * f["max_epochs"] * pts,
-                "hd_fit": g["epochs"] * n_train * RS.hd_params(g),
-                "hd_sample": hd["sampling"]["n_samples"] * hd["sampling"]["sample_steps"] * RS.hd_params(g),
-                "hd_clouds": eval_n * ev["resolution"] ** 3,
-                "hd_table": eval_n * n_shapes,
-                "hd_reference_clouds": n_shapes,
-                "hd_summary": n_train * (n_train + 3 * hd["sampling"]["n_samples"]),
-                "hd_figure_render_shapes": 6 * hd["figures"]["render_resolution"] ** 3,
-                }.get(rule, 1.0)
-    if m == "pdiff" or rule.startswith("pdiff"):
-        p = cfg["pdiff"]
-        img2 = p["base"]["image_size"] ** 2
-        return {"pdiff_base": p["base"]["epochs"] * (ntrain("pdiff") + ntest("pdiff")) * img2,
-                "pdiff_collect": (p["collect"]["checkpoints"] + 1) * p["collect"]["batch_size"] * img2,
-                "pdiff_fit": p["generator"]["ae_steps"] * p["generator"]["ae_batch"]
-                + p["generator"]["ddpm_steps"] * p["generator"]["ddpm_batch"],
-                "pdiff_sample": p["sampling"]["n_samples"] * p["sampling"]["sample_steps"],
-                "pdiff_behaviour": ntest("pdiff") * (img2 + set_size(cfg, "pdiff", s)),
-                "pdiff_figure_decision_boundary": p["figures"]["grid_resolution"] ** 2 * img2,
-                "table": set_size(cfg, "pdiff", s) * p["collect"]["checkpoints"] * (1 + ntest("pdiff") / 64),
-                }.get(rule, 1.0)
+        return sum(z.images(w["dataset"]))
+    for name, res in RS.declared(cfg).items():
+        if m == name or rule.startswith(res.prefix or f"{name}_"):
+            return res.work(cfg, name, rule, w, z)
     return 1.0
 
 
 def gpu_hours(cfg: dict, rule: str, w: dict | None = None) -> float | None:
-    """Arithmetic of the GPU-bound fits at paper scale (6 × parameters × tokens per example)."""
+    """Arithmetic of the GPU-bound fits at paper scale (each method's ``resources.gpu_flops``)."""
     cfg = RS._with_variant(cfg, rule, w or {})
-    flops = None
-    if rule == "gpt_fit":
-        g = cfg["gpt"]["generator"]
-        flops = 6 * RS.gpt_params(g, RS.mlp_dim(cfg)) * 26 * g["batch_size"] * g["steps"]
-    elif rule == "hyperrep_fit":
-        hr = cfg["hyperrep"]
-        n_ck = hr["zoo"]["runs"] * hr["zoo"]["checkpoints_per_run"]
-        flops = 6 * RS.hyperrep_params(hr["generator"]) * 48 * 2 * n_ck * hr["generator"]["epochs"]
-    elif rule == "hd_fit":
-        hd = cfg["hyperdiffusion"]
-        n_train = round(RS.SHAPENET_AIRPLANES * 0.8)
-        flops = 6 * RS.hd_params(hd["generator"]) * 9 * n_train * hd["generator"]["epochs"]
-    return None if flops is None else flops / (RS.GPU_TFLOPS * 1e12) / 3600
+    for name, res in RS.declared(cfg).items():
+        flops = res.gpu_flops(cfg, name, rule)
+        if flops is not None:
+            return flops / (RS.GPU_TFLOPS * 1e12) / 3600
+    return None
 
 
 # --------------------------------------------------------------------------- the plan
@@ -237,7 +155,7 @@ def calibrate(records, smoke) -> dict[str, float]:
             continue
         terms = RS.estimate_mb(smoke, r["rule"], r["wildcards"], SMOKE_DATA, SMOKE_SHAPES,
                                base={}) - RS.DEFAULT_BASE
-        key = RS._base_key(r["rule"], r["wildcards"].get("method", "gpt"))
+        key = RS._base_key(r["rule"], r["wildcards"].get("method"))
         base[key] = max(base.get(key, 0.0), round(r["peak_mb"] - terms))
     return base
 
@@ -263,7 +181,7 @@ def plan(records, smoke, paper, counts) -> list[dict]:
         for r in recs:
             g = gpu_hours(paper, rule, r["wildcards"])
             gpu = None if g is None else (gpu or 0.0) + g
-            ratio = (work(paper, rule, r["wildcards"], {}, RS.SHAPENET_AIRPLANES)
+            ratio = (work(paper, rule, r["wildcards"], {}, None)
                      / work(smoke, rule, r["wildcards"], SMOKE_DATA, SMOKE_SHAPES))
             top = max(top, ratio)
             cpu_s += t0 + max(0.0, (r["seconds"] or 0) - t0) * ratio

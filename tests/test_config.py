@@ -231,3 +231,15 @@ def test_load_validated_reads_the_embedded_default_with_schema_defaults(cfg, sch
     from weightmem.config import load_validated
 
     assert load_validated() == validate(copy.deepcopy(cfg), schema)
+
+
+def test_data_size_needs_a_method_that_runs_it(root, cfg, schema):
+    """The data-size experiment belongs to the method declaring it (G.pt's experiments)."""
+    bad = copy.deepcopy(cfg)
+    bad["data_size"] = yaml.safe_load((root / "config" / "data-size.yaml").read_text())["data_size"]
+    validate(copy.deepcopy(bad), schema)  # with G.pt: fine
+    bad["methods"] = [m for m in bad["methods"] if m != "gpt"]
+    del bad["gpt"]
+    with pytest.raises(ConfigError, match="data_size: the data-size experiment retrains G.pt, but "
+                                          "the config has no gpt: section"):
+        validate(bad, schema)

@@ -138,7 +138,7 @@ def test_parameter_counts_match_the_spec(smoke):
     # the variants not run (tests/config/paper-shapes.yaml run_factors) by the same count formula
     import yaml
 
-    from weightmem.resources import gpt_params
+    from weightmem.methods.gpt.resources import gpt_params
 
     g = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())["gpt"]["generator"]
     assert gpt_params(g, 7960) == gpt("default")  # the formula agrees where both exist

@@ -2,14 +2,19 @@
 most 4× of it, scaling with the config, and consistent with the paper-shape smoke run's measured
 peaks (bench/paper_shapes_measured.csv, written by bench/compute_plan.py --measured)."""
 import csv
+import math
 import re
 from pathlib import Path
 
 import pytest
 import yaml
 
+from weightmem import methods
 from weightmem import resources as RS
 from weightmem.config import validate
+from weightmem.methods.gpt.resources import gpt_params, mlp_dim
+from weightmem.methods.hyperdiffusion.resources import hd_params
+from weightmem.methods.hyperrep.resources import hyperrep_params
 
 ROOT = Path(__file__).resolve().parents[1]
 MEASURED = ROOT / "bench" / "paper_shapes_measured.csv"
@@ -30,15 +35,24 @@ def _merge(a, b):
             a[k] = v
 
 
+def rules(*files) -> dict[str, bool]:
+    """Rule → whether its jobs are per method ({method}), of rule files (default rules/*.smk)."""
+    out = {}
+    for f in files or sorted((ROOT / "rules").glob("*.smk")):
+        text = f.read_text()
+        heads = list(re.finditer(r"^rule (\w+):", text, re.M))
+        for i, m in enumerate(heads):
+            body = text[m.end():heads[i + 1].start() if i + 1 < len(heads) else len(text)]
+            out[m.group(1)] = "{method}" in body or "{{method}}" in body
+    out.pop("all", None)
+    return out
+
+
 def rules_and_wildcards():
     """Every rule of rules/*.smk, with the wildcards its paper jobs have."""
-    names = set()
-    for f in (ROOT / "rules").glob("*.smk"):
-        names |= set(re.findall(r"^rule (\w+):", f.read_text(), re.M))
-    names.discard("all")
     out = []
-    for r in sorted(names):
-        if r in RS.GENERIC:
+    for r, per_method in sorted(rules().items()):
+        if per_method:
             out += [(r, {"method": m, "set": "training"}) for m in ("gpt", "hyperrep", "pdiff")]
         elif r == "dataset":
             out += [(r, {"dataset": d}) for d in ("mnist", "svhn", "cifar100")]
@@ -67,13 +81,13 @@ def test_asks_scale_with_the_config():
 
 def test_parameter_formulas_match_the_spec():
     cfg = config()
-    D = RS.mlp_dim(cfg)
-    assert D == 7960 and RS.gpt_params(cfg["gpt"]["generator"], D) == 378_283_008
+    D = mlp_dim(cfg)
+    assert D == 7960 and gpt_params(cfg["gpt"]["generator"], D) == 378_283_008
     over = cfg["gpt"]["modeling_factors"]
-    assert RS.gpt_params({**cfg["gpt"]["generator"], **over["layer_up"]}, D) == 604_935_168
-    assert RS.gpt_params({**cfg["gpt"]["generator"], **over["dim_head_down"]}, D) == 220_011_264
-    assert abs(RS.hd_params(cfg["hyperdiffusion"]["generator"]) - 1.41e9) < 0.005e9
-    assert abs(RS.hyperrep_params(cfg["hyperrep"]["generator"]) - 223e6) < 0.5e6
+    assert gpt_params({**cfg["gpt"]["generator"], **over["layer_up"]}, D) == 604_935_168
+    assert gpt_params({**cfg["gpt"]["generator"], **over["dim_head_down"]}, D) == 220_011_264
+    assert abs(hd_params(cfg["hyperdiffusion"]["generator"]) - 1.41e9) < 0.005e9
+    assert abs(hyperrep_params(cfg["hyperrep"]["generator"]) - 223e6) < 0.5e6
 
 
 def test_estimates_cover_the_measured_smoke_peaks():
@@ -90,3 +104,38 @@ def test_estimates_cover_the_measured_smoke_peaks():
 
 
 SMOKE_DATA = {"mnist": (512, 256), "svhn": (256, 128), "cifar100": (128, 64)}
+
+
+def test_a_method_declaring_nothing_about_resources_gets_default_asks():
+    """tests/methods/gaussian.py declares no ``resources``: each of its rules and its jobs of the
+    shared rules is asked for the default (the measured base, or DEFAULT_BASE, × ASK_FACTOR)."""
+    from snakemake.utils import update_config
+
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    tiny = ROOT / "tests" / "config" / "tiny-gaussian.yaml"
+    update_config(cfg, yaml.safe_load(tiny.read_text()))
+    cfg = validate(cfg, ROOT / "config" / "schema.yaml")
+    assert methods.get("gaussian", cfg).resources == methods.Resources()
+    own = rules(ROOT / "tests" / "methods" / "gaussian.smk")
+    assert own
+    default = int(math.ceil(RS.ASK_FACTOR * RS.DEFAULT_BASE / 100) * 100)
+    for r in own:
+        assert RS.ask_mb(cfg, r, {"variant": "default"}) == default, r
+    for r, per_method in rules().items():
+        if per_method:
+            assert RS.estimate_mb(cfg, r, {"method": "gaussian", "set": "training"}) == \
+                RS.DEFAULT_BASE, r
+
+
+@pytest.mark.parametrize("path", ["workflow/scripts/weightmem/resources.py",
+                                  "workflow/scripts/weightmem/config.py", "bench/compute_plan.py"])
+def test_shared_code_names_no_built_in_method(path):
+    """Issue 11: outside a method's own package and rule file no code compares with, or looks
+    up, a built-in method by name; BASE_MB's measured keys ("behaviour:gpt", "gpt_fit") are data."""
+    import ast
+
+    names = set(methods.BUILTIN)
+    tree = ast.parse((ROOT / path).read_text())
+    found = [(node.lineno, node.value) for node in ast.walk(tree)
+             if isinstance(node, ast.Constant) and node.value in names]
+    assert not found, f"{path} names built-in methods: {found}"

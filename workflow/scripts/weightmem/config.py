@@ -182,9 +182,12 @@ def _cross_checks(config: dict) -> list[str]:
         if "dataset" in section and section["dataset"] not in config["data"]:
             problems.append(f"{m}.dataset: '{section['dataset']}' is not defined under data: "
                             f"(defined: {', '.join(config['data'])})")
-    if config.get("data_size") and "gpt" not in decls:
-        problems.append("data_size: the data-size experiment retrains G.pt, but the config has "
-                        "no gpt: section")
+    if config.get("data_size") and not any("data_size" in d.experiments for d in decls.values()):
+        runs_it = [methods.get(n) for n in methods.BUILTIN]
+        runs_it = [d for d in runs_it if "data_size" in d.experiments]
+        problems.append(f"data_size: the data-size experiment retrains "
+                        f"{', '.join(d.title or d.name for d in runs_it)}, but the config has no "
+                        f"{' or '.join(f'{d.name}:' for d in runs_it)} section")
     if problems:
         return problems  # the checks below read the datasets
     for m, decl in decls.items():  # each method's own cross-field rules (its declaration)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 
+from weightmem import methods
+
 MB = 2 ** 20
 F32 = 4
 ASK_FACTOR = 1.5
@@ -25,7 +27,6 @@ GPU_TFLOPS = 8.0   # assumed sustained fp32 throughput of one data-centre GPU (e
 # published sizes (train, test) of the data sets; the smoke run passes its synthetic sizes
 DATA_SIZES = {"mnist": (60_000, 10_000), "svhn": (73_257, 26_032), "cifar100": (50_000, 10_000),
               "digits": (1_437, 360), "digits50": (898, 899)}
-SHAPENET_AIRPLANES = 4_045  # hyperdiffusion.md §1.1 (the directory is only read at run time)
 
 # Measured on the paper-shape smoke run (2-core CPU), MB: peak RSS minus the size terms at the
 # smoke sizes (bench/compute_plan.py --calibrate prints these). Rules not listed use DEFAULT_BASE.
@@ -92,6 +93,16 @@ BASE_MB: dict[str, float] = {  # smoke run of 2026-12-02 (138 jobs, 2-core CPU, 
 }
 DEFAULT_BASE = 600.0
 
+# The memory model's shared part. Each method's part — the arrays its jobs hold, which of them
+# each of its rules holds at once, the rules its jobs are sized as — is its declaration's
+# ``resources`` (weightmem.methods.Resources; the built-in ones in methods/<name>/resources.py).
+
+# the shared rules' terms: the dataset rule holds its data set ({dataset}) three times
+SHARED_TERMS: dict[str, list[tuple[str, float]]] = {"dataset": [("data:*", 3.0)]}
+# the rules that serve every method ({method}); their terms and measured base are per method
+GENERIC = {"behaviour", "table", "figure_decision_boundary", "figure_heatmap", "noise_baseline",
+           "figure_min_distance", "figure_performance_vs_novelty"}
+
 
 def _pixels(config, name) -> tuple[int, int]:
     """(channels, pixels per channel) of a configured data set after loading."""
@@ -111,190 +122,103 @@ def _n_images(config, name, data_sizes) -> tuple[int, int]:
     return data_sizes.get(name) or data_sizes.get(src) or DATA_SIZES.get(src, DATA_SIZES["digits"])
 
 
-def mlp_dim(config) -> int:
-    c, p = _pixels(config, config["gpt"]["dataset"])
-    h = config["gpt"]["zoo"]["hidden"]
-    return c * p * h + h + h * 10 + 10
+class Sizing:
+    """What a method's ``resources`` hooks may ask of the data: a configured data set's
+    (channels, pixels per channel) and (train, test) image counts, and ``shapes``, the shape
+    count of a method over a shape collection (None: its own default). The smoke run passes its
+    synthetic sizes."""
+
+    def __init__(self, config: dict, data_sizes: dict | None = None, n_shapes: int | None = None):
+        self.config, self.data_sizes, self.shapes = config, data_sizes or {}, n_shapes
+
+    def pixels(self, dataset: str) -> tuple[int, int]:
+        return _pixels(self.config, dataset)
+
+    def images(self, dataset: str) -> tuple[int, int]:
+        return _n_images(self.config, dataset, self.data_sizes)
 
 
-def gpt_params(g: dict, dim: int, n_layers: int = 4) -> int:
-    """G.pt denoiser parameters (gpt.md §2.2) from the generator settings."""
-    w, chunk = g["width"], g["chunk_size"]
-    n_chunks = 2 * (math.ceil((dim - 130) / chunk) + 3)  # fc1.weight in chunks + 3 small layers
-    block = 12 * w * w + 13 * w
-    tokens = n_chunks + 4
-    emb = 2 * dim * w + 4 * 257 * w  # input projections of x_t, x_prev and the 4 scalars
-    return g["depth"] * block + emb + dim * w + tokens * w + 4 * w
+def set_size(section: dict, name: str, training: int, noise: int | None = None) -> int:
+    """Models in weight set ``name`` of a method's ``section``: its samples, its noise baselines
+    (``baselines.count``, else ``noise``, else as many as ``training``), its interpolation
+    baselines, else ``training`` (what a method counts as its training set)."""
+    if name.startswith("generated") or name == "sample":
+        return section["sampling"]["n_samples"]
+    if name.startswith("noise"):
+        if noise is not None:
+            return noise
+        return section["baselines"].get("count") or training
+    if name in ("average", "gaussian"):
+        return section["baselines"]["interpolation_count"]
+    return training
 
 
-def hyperrep_params(g: dict) -> int:
-    """Hyper-Rep autoencoder parameters (without the projection head): the CNN's 48 neuron
-    tokens of 26/201/25/37/21 values (hyperrep.md §2.1), per-layer embedders and debedders,
-    learned positions, ``blocks`` pre-norm blocks per side and the linear bottleneck."""
-    d, ff, blocks, lat, n_tok, values = g["d_model"], g["ff"], g["blocks"], g["latent"], 48, 310
-    per_block = 4 * (d * d + d) + 2 * d * ff + ff + d + 4 * d
-    bottleneck = 2 * n_tok * d * lat + lat + n_tok * d
-    return 2 * blocks * per_block + bottleneck + (values + 5) * d + values * d + values + 2 * n_tok * d
-
-
-def hd_params(g: dict, dim: int = 36_737) -> int:
-    w = g["width"]
-    return g["depth"] * (12 * w * w + 13 * w) + 2 * dim * w + 257 * w + 13 * w
+def declared(config: dict) -> dict:
+    """The configured methods' resource declarations, in the config's order."""
+    return {m: methods.get(m, config).resources for m in methods.configured(config)}
 
 
 def sizes(config: dict, data_sizes: dict | None = None, n_shapes: int | None = None) -> dict:
-    """Byte counts of the arrays the jobs hold, for this config."""
-    data_sizes = data_sizes or {}
+    """Byte counts of the arrays the jobs hold, for this config: ``data:<set>``/``test:<set>`` of
+    every data set, ``<method>:<key>`` of every configured method's sizes."""
+    z = Sizing(config, data_sizes, n_shapes)
     s: dict[str, float] = {}
     for name in config["data"]:
-        c, p = _pixels(config, name)
-        ntr, nte = _n_images(config, name, data_sizes)
+        c, p = z.pixels(name)
+        ntr, nte = z.images(name)
         s[f"data:{name}"] = (ntr + nte) * c * p * F32
         s[f"test:{name}"] = nte * c * p * F32
-    if "gpt" in config:
-        gp = config["gpt"]
-        z, D = gp["zoo"], mlp_dim(config)
-        runs = z["runs_train"] + z["runs_heldout"]
-        s["gpt:zoo"] = runs * z["checkpoints_per_run"] * D * F32
-        s["gpt:shard"] = math.ceil(runs / z["shards"]) * z["checkpoints_per_run"] * D * F32
-        s["gpt:train"] = z["runs_train"] * D * F32
-        s["gpt:model"] = gpt_params(gp["generator"], D) * F32
-        ntest = _n_images(config, gp["dataset"], data_sizes)[1]
-        s["gpt:masks"] = z["runs_train"] * ntest  # bool error masks of the training set
-        s["gpt:sim"] = z["runs_train"] ** 2 * F32
-        s["gpt:grid"] = gp["figures"]["grid_resolution"] ** 2 * _pixels(config, gp["dataset"])[1] * F32
-    if "hyperrep" in config:
-        hr = config["hyperrep"]
-        n_ck = hr["zoo"]["runs"] * hr["zoo"]["checkpoints_per_run"]
-        s["hyperrep:zoo"] = n_ck * 2464 * F32
-        s["hyperrep:model"] = hyperrep_params(hr["generator"]) * F32
-        s["hyperrep:perms"] = hr["generator"]["permutations"] * 2464 * 8  # int64 index bank
-        ntest = _n_images(config, hr["dataset"], data_sizes)[1]
-        s["hyperrep:masks"] = n_ck * ntest
-        s["hyperrep:grid"] = hr["figures"]["grid_resolution"] ** 2 * _pixels(config, hr["dataset"])[1] * F32
-        # the CNN's first activation (8 × 24 × 24 per 28×28 image) for every grid image at once
-        s["hyperrep:grid_act"] = hr["figures"]["grid_resolution"] ** 2 * 8 * 24 * 24 * F32
-    if "hyperdiffusion" in config:
-        hd = config["hyperdiffusion"]
-        n = n_shapes or SHAPENET_AIRPLANES
-        occ = hd["occupancy"]
-        pts = occ["near_points"] + occ["uniform_points"]
-        s["hd:occ_shard"] = math.ceil(n / occ["shards"]) * pts * 4 * F32
-        s["hd:fields"] = n * 36_737 * F32
-        # the fields with their permuted copies (study output 10: up to max copies + 1 times)
-        s["hd:fields_aug"] = s["hd:fields"] * (1 + max(hd.get("permutation_augmentation") or [0]))
-        s["hd:model"] = hd_params(hd["generator"]) * F32
-        s["hd:grid"] = 4 * hd["evaluation"]["resolution"] ** 3 * F32  # a batch of 4 fields
-        s["hd:render"] = hd["figures"]["render_resolution"] ** 3 * F32
-    if "pdiff" in config:
-        pd_ = config["pdiff"]
-        img = pd_["base"]["image_size"]
-        ntr, nte = _n_images(config, pd_["dataset"], data_sizes)
-        s["pdiff:test224"] = nte * 3 * img * img * F32  # the test set resized to the input size
-        s["pdiff:batch_act"] = pd_["base"]["batch_size"] * 3 * img * img * F32 * 40  # ResNet-18 train
-        s["pdiff:cache"] = nte * 2 * 8 * pd_["base"]["width"] * (img // 32) ** 2 * F32
-        s["pdiff:grid"] = pd_["figures"]["grid_resolution"] ** 2 * 3 * 32 * 32 * F32
+    for m, res in declared(config).items():
+        s.update({f"{m}:{k}": v for k, v in res.sizes(config, m, z).items()})
     return s
 
 
-# rule → [(size key, copies held at once)]; "data:<method>"/"test:<method>" mean that method's set
-TERMS: dict[str, list[tuple[str, float]]] = {
-    "dataset": [("data:*", 3.0)],
-    "gpt_zoo_shard": [("gpt:shard", 2.0), ("data:gpt", 1.0)],
-    "gpt_zoo_merge": [("gpt:zoo", 2.0)],
-    "gpt_training_set": [("gpt:zoo", 1.0)],
-    "gpt_fit": [("gpt:zoo", 3.0), ("gpt:model", 6.0)],  # zoo, its train split, × scale;
-    # weights, grads, 2 AdamW moments, EMA and one transient copy (measured: 5.9-6.1 copies)
-    "gpt_sample": [("gpt:zoo", 1.0), ("gpt:model", 2.0), ("data:gpt", 1.0)],
-    "behaviour": [("gpt:masks", 2.0), ("data:gpt", 1.0)],
-    "table": [("gpt:masks", 8.0), ("gpt:sim", 2.0)],
-    "figure_decision_boundary": [("gpt:grid", 3.0), ("data:gpt", 1.0)],
-    "hyperrep_zoo_shard": [("data:hyperrep", 1.0)],
-    "hyperrep_fit": [("hyperrep:model", 5.0), ("hyperrep:zoo", 4.0), ("hyperrep:perms", 1.0)],
-    "hyperrep_reference": [("hyperrep:model", 1.0), ("hyperrep:zoo", 4.0)],
-    "hyperrep_sample": [("hyperrep:model", 1.0), ("hyperrep:zoo", 2.0)],
-    "hyperrep_invariance": [("hyperrep:model", 1.0), ("data:hyperrep", 1.0)],
-    "hd_occupancy": [("hd:occ_shard", 2.0)],
-    "hd_field_init": [("hd:occ_shard", 1.0)],
-    "hd_fields": [("hd:occ_shard", 2.0)],
-    "hd_training_set": [("hd:fields", 2.0)],
-    "hd_fit": [("hd:model", 4.0), ("hd:fields", 1.0)],  # fused AdamW: weights, grads, 2 moments
-    # the loaded fields and the augmented set (the fields and their permuted copies)
-    "hd_fit_permuted": [("hd:model", 4.0), ("hd:fields", 1.0), ("hd:fields_aug", 1.0)],
-    "hd_sample": [("hd:model", 2.0), ("hd:fields", 1.0)],
-    "hd_clouds": [("hd:grid", 3.0)],
-    "hd_figure_render_shapes": [("hd:render", 3.0)],
-    "pdiff_base": [("data:pdiff", 1.0), ("pdiff:test224", 1.0), ("pdiff:batch_act", 1.0)],
-    "pdiff_collect": [("data:pdiff", 1.0), ("pdiff:batch_act", 0.3)],  # only layer4 keeps activations
-    "pdiff_behaviour": [("data:pdiff", 1.0), ("pdiff:test224", 1.0), ("pdiff:cache", 1.0)],
-    "pdiff_figure_decision_boundary": [("data:pdiff", 1.0), ("pdiff:test224", 1.0),
-                                       ("pdiff:cache", 1.0), ("pdiff:grid", 2.0)],
-}
-# the generic rules serve several methods; their terms are per method
-GENERIC = {"behaviour", "table", "figure_decision_boundary", "figure_heatmap", "noise_baseline",
-           "figure_min_distance", "figure_performance_vs_novelty"}
-GENERIC_TERMS = {
-    "hyperrep": {"behaviour": [("hyperrep:masks", 2.0), ("data:hyperrep", 1.0)],
-                 "table": [("hyperrep:masks", 8.0)],
-                 "figure_decision_boundary": [("hyperrep:grid", 3.0), ("hyperrep:grid_act", 3.0),
-                                              ("data:hyperrep", 1.0)]},
-    "pdiff": {"table": []},
-}
-
-
-def _dataset_of(config, method):
-    return config.get(method, {}).get("dataset")
-
-
-# The calibration above was measured with one rule per method stage; the method contract serves
-# some of them with one shared rule over {method} (see rules/evaluate.smk, rules/figures.smk).
-# A shared rule's job is sized as the rule it replaced for that kind of method (to be moved into
-# the methods' declarations with the next calibration).
-_SHARED_AS = {
-    ("behaviour", "hyperdiffusion"): "hd_clouds", ("behaviour", "pdiff"): "pdiff_behaviour",
-    ("table", "hyperdiffusion"): "hd_table",
-    ("noise_baseline", "hyperdiffusion"): "hd_noise_baseline",
-    ("figure_heatmap", "hyperdiffusion"): "hd_figure_heatmap",
-    ("figure_min_distance", "hyperdiffusion"): "hd_figure_min_distance",
-    ("figure_performance_vs_novelty", "hyperdiffusion"): "hd_figure_performance_vs_novelty",
-    ("figure_model_outputs", "hyperdiffusion"): "hd_figure_render_shapes",
-    ("figure_model_outputs", "pdiff"): "pdiff_figure_decision_boundary",
-}
-
-
-# Rules of the experiments beyond the default (rules/data_size.smk) hold what the G.pt rule whose
-# work they repeat holds (a subset of the zoo is never larger than the zoo).
-_SAME_AS = {"data_size_fit": "gpt_fit", "data_size_sample": "gpt_sample", "data_size_eval": "table"}
-
-
-def _calibrated_rule(rule: str, w: dict) -> str:
+def _calibrated_rule(rule: str, w: dict, decls: dict) -> tuple[str, str | None]:
+    """(the rule a job is sized as, the method it is sized for): a rule another method's
+    declaration sizes as one of its own (``same_as``), a method's job of a shared rule measured
+    under another name (``shared_as``), and the classifiers' model-outputs figure, measured as
+    figure_decision_boundary."""
     method = w.get("method")
-    if rule in _SAME_AS:
-        return _SAME_AS[rule]
-    if (rule, method) in _SHARED_AS:
-        return _SHARED_AS[rule, method]
-    return "figure_decision_boundary" if rule == "figure_model_outputs" else rule
+    for m, res in decls.items():
+        if rule in res.same_as:
+            return res.same_as[rule], method or m
+    if method in decls and rule in decls[method].shared_as:
+        return decls[method].shared_as[rule], method
+    return ("figure_decision_boundary" if rule == "figure_model_outputs" else rule), method
+
+
+def _terms(rule: str, method: str | None, decls: dict) -> list[tuple[str | None, str, float]]:
+    """[(method whose sizes the key names, key, copies)] of a calibrated rule."""
+    if rule in GENERIC:
+        own = decls[method].terms.get(rule, []) if method in decls else []
+        return [(method, k, c) for k, c in own]
+    for m, res in decls.items():
+        if rule in res.terms:
+            return [(m, k, c) for k, c in res.terms[rule]]
+    return [(None, k, c) for k, c in SHARED_TERMS.get(rule, [])]
+
+
+def _size_key(config: dict, method: str | None, key: str, w: dict) -> str | None:
+    if key == "data:*":
+        name = w.get("dataset")
+        return f"data:{name}" if name else None
+    if key in ("data", "test"):
+        ds = config[method].get("dataset")
+        return f"{key}:{ds}" if ds else None
+    return f"{method}:{key}"
 
 
 def estimate_mb(config: dict, rule: str, wildcards=None, data_sizes=None, n_shapes=None,
                 base: dict | None = None) -> float:
     """Extrapolated peak RSS (MB) of one job of ``rule`` under ``config``."""
     w = dict(wildcards.items()) if hasattr(wildcards, "items") else dict(wildcards or {})
-    rule = _calibrated_rule(rule, w)
+    decls = declared(config)
+    rule, method = _calibrated_rule(rule, w, decls)
     config = _with_variant(config, rule, w)
     s = sizes(config, data_sizes, n_shapes)
-    method = w.get("method", "gpt")
-    terms = TERMS.get(rule, [])
-    if rule in GENERIC and method != "gpt":
-        terms = GENERIC_TERMS.get(method, {}).get(rule, [])
     total = 0.0
-    for key, copies in terms:
-        if key == "data:*":
-            name = w.get("dataset")
-            key = f"data:{name}" if name else None
-        elif key.startswith(("data:", "test:")) and key.split(":")[1] in ("gpt", "hyperrep", "pdiff"):
-            ds = _dataset_of(config, key.split(":")[1])
-            key = f"{key.split(':')[0]}:{ds}" if ds else None
+    for m, key, copies in _terms(rule, method, decls):
+        key = _size_key(config, m, key, w)
         if key and key in s:
             total += copies * s[key]
     base_mb = (base if base is not None else BASE_MB).get(_base_key(rule, method), DEFAULT_BASE)
@@ -304,12 +228,10 @@ def estimate_mb(config: dict, rule: str, wildcards=None, data_sizes=None, n_shap
 def _with_variant(config: dict, rule: str, w: dict) -> dict:
     """A modeling-factor variant's job (``{variant}`` of a fit, ``generated-<variant>`` of a
     sample) is sized with that variant's generator settings."""
-    method = {"gpt_fit": "gpt", "gpt_sample": "gpt", "hyperrep_fit": "hyperrep",
-              "hyperrep_sample": "hyperrep", "hyperrep_reference": "hyperrep", "hd_fit": "hyperdiffusion",
-              "hd_sample": "hyperdiffusion"}.get(rule)
+    method = next((m for m, res in declared(config).items() if rule in res.variant_rules), None)
     variant = (w.get("variant") or (w.get("generated", "").partition("-")[2] or None)
                or (w.get("gen", "").partition("-")[2] or None))
-    if not method or not variant or variant == "default" or method not in config:
+    if not method or not variant or variant == "default":
         return config
     from .factors import variant_config
 
@@ -320,7 +242,7 @@ def _with_variant(config: dict, rule: str, w: dict) -> dict:
     return {**config, method: {**c, "generator": gen}}
 
 
-def _base_key(rule: str, method: str) -> str:
+def _base_key(rule: str, method: str | None) -> str:
     return f"{rule}:{method}" if rule in GENERIC else rule
 
 

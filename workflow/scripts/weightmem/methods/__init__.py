@@ -8,7 +8,9 @@ A method is one package (or, for a researcher's own generator, one file) holding
   not the default of its kind, the hooks ``behaviour``, ``table`` and ``model_figure``;
 * one rule file (``rules/<method>.smk`` for the built-in methods) with only its own stages: it must
   write ``results/<method>/weights/training.safetensors`` and ``.../generated.safetensors`` plus
-  whatever its declaration names (context, table inputs, extra sets, extra and section figures).
+  whatever its declaration names (context, table inputs, extra sets, extra and section figures);
+* optionally, its part of the cluster resource model (``Method.resources``, a :class:`Resources`;
+  ``resources.py`` for the built-in methods): without it its jobs get the default asks.
 
 Everything else — noise baselines, behaviour, per-model tables, the weight-space figures,
 performance vs novelty, the report and the modeling-factors table — is the shared DAG, driven by
@@ -100,6 +102,43 @@ MAX_SIMILARITY = Column("max_similarity", "maximum similarity to training", "one
 FACTOR_ACCURACY = FactorColumn("accuracy", label="mean test accuracy (%)")
 
 
+def _no_sizes(config: dict, name: str, sizing) -> dict:
+    return {}
+
+
+def _unit_work(config: dict, name: str, rule: str, wildcards: dict, sizing) -> float:
+    return 1.0
+
+
+def _no_flops(config: dict, name: str, rule: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What the cluster resource model (weightmem.resources) and bench/compute_plan.py know of a
+    method's jobs. A method that declares nothing gets every rule's default: the measured base of
+    the rule (``weightmem.resources.BASE_MB``, else ``DEFAULT_BASE``) without size terms."""
+
+    # (config, its name, weightmem.resources.Sizing) → {key: bytes} of the arrays its jobs hold
+    sizes: Callable[[dict, str, object], dict] = _no_sizes
+    # rule → [(size key, copies held at once)] for its own rules and its jobs of the shared rules;
+    # a key is one of its sizes, or "data" / "test" (its data set: train + test, test images)
+    terms: dict = field(default_factory=dict)
+    # shared rule → the rule its jobs of it are sized as (where they were measured under that
+    # name: BASE_MB holds the measured base per calibrated rule)
+    shared_as: dict = field(default_factory=dict)
+    # rule of another rule file that repeats its work (no {method}) → its rule sized the same
+    same_as: dict = field(default_factory=dict)
+    # rules whose {variant} / generated-<variant> jobs run with that modeling-factor variant
+    variant_rules: tuple[str, ...] = ()
+    prefix: str = ""  # how its rules' names begin (default "<name>_")
+    # (config, its name, rule, wildcards, sizing) → a job's work units (bench/compute_plan.py)
+    work: Callable[[dict, str, str, dict, object], float] = _unit_work
+    # (config, its name, rule) → floating-point operations of a GPU-bound job, else None
+    gpu_flops: Callable[[dict, str, str], float | None] = _no_flops
+
+
 @dataclass(frozen=True)
 class Method:
     """The facts of one method that the shared DAG reads (see the module docstring)."""
@@ -142,6 +181,8 @@ class Method:
     # autoencoder reconstructions) scores a variant's samples against that variant's own, e.g.
     # generated-epochs33 against training-epochs33 and training-final-epochs33
     reference_suffix: Callable[[str], str] = _training
+    resources: Resources = Resources()  # its jobs' memory model and work units (cluster asks)
+    experiments: tuple[str, ...] = ()  # top-level experiments it runs (config keys: data_size)
 
     def __post_init__(self):
         if self.behaviour not in BEHAVIOUR_KINDS:

@@ -3,6 +3,7 @@ MLPs, prompted with held-out random inits (docs/gpt.md). Stages: ``stages``; net
 ``generator``; rules: rules/gpt.smk."""
 from weightmem import config as C
 from weightmem.methods import ACCURACY, MAX_SIMILARITY, Method
+from weightmem.methods.gpt.resources import RESOURCES
 
 
 def check(config: dict, name: str) -> list[str]:
@@ -76,4 +77,6 @@ METHOD = Method(
     stages="weightmem.methods.gpt.stages",
     check=check,
     memory=memory,
+    resources=RESOURCES,
+    experiments=("data_size",),  # rules/data_size.smk retrains it on subsets of its runs
 )

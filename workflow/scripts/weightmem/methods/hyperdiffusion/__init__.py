@@ -3,6 +3,7 @@ airplanes, evaluated as meshes → point clouds → Chamfer distances (docs/hype
 Rules: rules/hyperdiffusion.smk."""
 from weightmem import config as C
 from weightmem.methods import Column, FactorColumn, Method
+from weightmem.methods.hyperdiffusion.resources import RESOURCES
 
 # what its modeling-factor rows report (docs/hyperdiffusion.md §6.1): the MMD of a whole set's
 # shapes to the training shapes (tables/sets/<set>.csv, rule hd_set_summary; "training" = the
@@ -83,4 +84,5 @@ METHOD = Method(
     factor_performance=FACTOR_MMD,
     check=check,
     memory=memory,
+    resources=RESOURCES,
 )

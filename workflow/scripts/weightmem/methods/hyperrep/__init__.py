@@ -14,6 +14,7 @@ autoencoder's reconstructions among themselves (one final-epoch model per run, s
 from weightmem import config as C
 from weightmem.factors import FACTORS
 from weightmem.methods import ACCURACY, MAX_SIMILARITY, Method
+from weightmem.methods.hyperrep.resources import RESOURCES
 
 
 def sample_plan(set_name: str, section: dict) -> tuple[str, str]:
@@ -102,5 +103,6 @@ METHOD = Method(
     section_figures=_invariance,  # its bars beside the paper's (rules/hyperrep.smk)
     check=check,
     memory=memory,
+    resources=RESOURCES,
     reference_suffix=reference_suffix,  # a variant's samples against its own reconstructions
 )

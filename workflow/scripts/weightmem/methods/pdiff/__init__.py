@@ -3,6 +3,7 @@ checkpoints of a ResNet-18's last BatchNorm layers; behaviour = the vector insid
 network (docs/pdiff.md). Rules: rules/pdiff.smk."""
 from weightmem import config as C
 from weightmem.methods import ACCURACY, MAX_SIMILARITY, Method
+from weightmem.methods.pdiff.resources import RESOURCES
 
 
 def check(config: dict, name: str) -> list[str]:
@@ -54,4 +55,5 @@ METHOD = Method(
     stages="weightmem.methods.pdiff.stages",
     check=check,
     memory=memory,
+    resources=RESOURCES,
 )
