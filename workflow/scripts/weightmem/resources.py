@@ -20,6 +20,7 @@ import math
 from weightmem import methods
 
 MB = 2 ** 20
+GRID_BLOCK = 4096  # grid images per forward pass of a decision-boundary map (figures.classifier)
 F32 = 4
 ASK_FACTOR = 1.5
 GPU_TFLOPS = 8.0   # assumed sustained fp32 throughput of one data-centre GPU (e.g. A100 ≈40% of peak)

@@ -9,6 +9,7 @@ from weightmem.figures import plots
 from weightmem.data.images import ImageData
 from weightmem.evaluation.classifier import distances
 from weightmem.io import WeightSet
+from weightmem.resources import GRID_BLOCK
 from weightmem.nets import get as get_arch
 from weightmem.figures.pca_grid import pca_grid
 
@@ -65,11 +66,16 @@ def decision_boundary(gen: WeightSet, train: WeightSet, gen_table: pd.DataFrame,
     near = gen_table["nearest_by_l2"].to_numpy()[shown].astype(np.int64)
 
     def predict(w: torch.Tensor) -> np.ndarray:
+        # the grid in blocks of images: a CNN's activations for all res² images of several
+        # models at once took 8.6 GB at res 300 (Hyper-Rep's default figure)
+        out = []
         with torch.no_grad():
-            z = arch.forward(w, x)
-        if classes is not None:
-            z = z[..., classes]
-        return z.nan_to_num(nan=-np.inf).argmax(-1).reshape(len(w), res, res).numpy()
+            for start in range(0, len(x), GRID_BLOCK):
+                z = arch.forward(w, x[start:start + GRID_BLOCK])
+                if classes is not None:
+                    z = z[..., classes]
+                out.append(z.nan_to_num(nan=-np.inf).argmax(-1))
+        return torch.cat(out, dim=-1).reshape(len(w), res, res).numpy()
 
     g_maps = predict(gen.weights[torch.as_tensor(shown)])
     t_maps = predict(train.weights[torch.as_tensor(near)])

@@ -4,7 +4,7 @@ units and GPU arithmetic. Torch-free (read when the Snakefile loads)."""
 from __future__ import annotations
 
 from weightmem.methods import Resources
-from weightmem.resources import F32, Sizing, set_size
+from weightmem.resources import F32, GRID_BLOCK, Sizing, set_size
 
 CNN_WEIGHTS = 2464  # one zoo CNN (hyperrep.md §2.1)
 
@@ -29,8 +29,8 @@ def sizes(config: dict, name: str, z: Sizing) -> dict[str, float]:
         "perms": hr["generator"]["permutations"] * CNN_WEIGHTS * 8,  # int64 index bank
         "masks": n_ck * z.images(hr["dataset"])[1],
         "grid": grid * z.pixels(hr["dataset"])[1] * F32,
-        # the CNN's first activation (8 × 24 × 24 per 28×28 image) for every grid image at once
-        "grid_act": grid * 8 * 24 * 24 * F32,
+        # the CNN's first activation (8 × 24 × 24 per 28×28 image) for a block of grid images
+        "grid_act": min(grid, GRID_BLOCK) * 8 * 24 * 24 * F32,
     }
 
 
