@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/zoo_training.py
 	$(BIN)/python bench/similarity.py
 	$(BIN)/python bench/aligned_distance.py
+	$(BIN)/python bench/weight_matching.py
 	$(BIN)/python bench/pdiff_eval.py
 
 clean:

@@ -381,8 +381,10 @@ def test_weightmem_audit_end_to_end(zoo, tmp_path):
     v = json.loads((out / "verdict.json").read_text())
     assert v["verdict"] == "copies" and v["n_training"] == 24 and v["n_generated"] == 12
     assert v["n_heldout"] == 12 and v["p_value"] < 0.01 and v["distance"] == "aligned"
+    assert v["distance_note"].startswith("exact: permutation-aligned L2")
     page = (out / "report.html").read_text()
     assert "copies" in page and "figures/audit/heatmap.png" in page
+    assert "aligned L2 over 760 parameters (architecture mlp:64-10-10): exact" in page
 
 
 @pytest.mark.slow

@@ -105,11 +105,16 @@ def test_report_page_heads_with_the_audit_verdict_and_captions_figures_with_z_u(
     verdict = {"verdict": "copies", "z_u": -4.16, "p_value": 1.6e-5, "alpha": 0.01,
                "closer_chance": 1.0, "material": 0.9, "n_training": 24, "n_generated": 12,
                "n_heldout": 12, "heldout_source": "no held-out set given: 2 of 8 runs of the "
-               "training set held out", "reason": "significantly and materially closer"}
+               "training set held out", "reason": "significantly and materially closer",
+               "distance": "matched", "parameters": 670, "arch": "custom",
+               "distance_note": "upper bound (weight matching, Git Re-Basin) over the hidden "
+                                "permutations of a MLP 20-16-12-10"}
     page = report.html_page(found, pd.DataFrame({"a": [1]}), figs, {}, verdict=verdict)
     head = page[:page.index("<h2>Findings")]
     for text in ("Audit verdict: copies", "-4.16", "1.6e-05", "24 / 12 / 12", "0.01",
-                 "runs of the training set held out (no real H given)"):
+                 "runs of the training set held out (no real H given)",
+                 "matched L2 over 670 parameters (architecture custom): upper bound (weight "
+                 "matching"):
         assert text in head, text
     caps = {f: report.figure_caption(f, found) for f in figs}
     z1 = f"{found.set_index('finding').loc['F1', 'z_u']:.2f}"

@@ -342,19 +342,12 @@ def open_set(path: str | Path, keys: list[str] | None = None, role: str = "input
     return MatrixSet(path, keys, role)
 
 
-def _natural(entry) -> tuple:
-    """Sort key of a parameter name in network order: numbers as numbers (``layers.10`` after
-    ``layers.9``), a module's weight before its bias."""
-    module, _, leaf = entry[0].rpartition(".")
-    parts = [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", module)]
-    return parts, {"weight": 0, "bias": 1}.get(leaf, 2), leaf
-
-
 def match_arch(tag: str, layout: Layout) -> Layout:
     """The state dicts' entries in the order of the built-in architecture ``tag`` (``--arch``):
     by name where the names are the architecture's (``fc1.weight``, ``conv2.bias``, ...), else by
     position in network order (e.g. ``nn.Sequential``'s ``0.weight``, ``3.weight``, ...) where
     the shapes agree; else an error showing both."""
+    from weightmem.evaluation.matching import natural_key
     from weightmem.io import arch_layout
 
     try:
@@ -363,7 +356,7 @@ def match_arch(tag: str, layout: Layout) -> Layout:
         raise AuditInputError(f"--arch {tag}: {e}") from e
     if sorted(layout) == sorted(want):
         return want
-    nat = sorted(layout, key=_natural)
+    nat = sorted(layout, key=natural_key)
     if [s for _, s in nat] == [s for _, s in want]:
         return nat
     show = lambda lay: ", ".join(f"{n} {list(s)}" for n, s in lay[:8]) + (  # noqa: E731
@@ -542,7 +535,11 @@ def import_sets(section: dict, out: dict, seed: int = 0, log=None) -> dict:
             s.reorder(t.layout)
         elif isinstance(s, FolderSet) and s is not t and sorted(s.layout) == sorted(t.layout):
             s.layout = t.layout
-    info = {"arch": arch, "parameters": t.dim, "keys": keys, "sets": {}}
+    from weightmem.evaluation.matching import distance_note
+
+    info = {"arch": arch, "parameters": t.dim, "keys": keys, "sets": {},
+            "distance_note": distance_note(section.get("distance", "plain"), t.layout,
+                                           model=bool(section.get("model")))}
     if "heldout" in sets:
         train_rows, held = list(range(t.n)), None
         info["heldout_source"] = f"given: {section['heldout']}"

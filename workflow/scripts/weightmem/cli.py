@@ -73,7 +73,13 @@ def audit_config(args) -> dict:
             f"network built in here (a one-hidden-layer MLP is recognised by its shapes): name "
             f"one with --arch TAG (e.g. cnn:1x28x28-10-relu, mlp:64-10-10) or give your own "
             f"with --model module:function (README, 'Audit your own generator')")
-    aligned = arch.startswith("mlp:")
+    # the weight distance: exact aligned L2 for one-hidden-layer MLPs, weight matching (an
+    # upper bound) for other chains recognised from the layout, else plain L2; a researcher's
+    # function may do anything with its weights: plain (weightmem.evaluation.matching)
+    from weightmem.evaluation.matching import permutation_structure
+
+    distance = ("aligned" if arch.startswith("mlp:") else "plain" if model
+                else "matched" if permutation_structure(t.layout) else "plain")
     section = {
         "module": "weightmem.methods.audit",
         "training": str(Path(args.training).resolve()),
@@ -83,7 +89,7 @@ def audit_config(args) -> dict:
         "behaviour": args.behaviour,
         "arch": args.arch,
         "model": model,
-        "distance": "aligned" if aligned else "plain",
+        "distance": distance,
         "alpha": args.alpha,
         "holdout_fraction": args.holdout_fraction,
         "baselines": {"noise": noise},

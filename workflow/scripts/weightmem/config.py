@@ -207,8 +207,11 @@ SHARED_SECTION = {
         "module": {"type": "string",
                    "description": "the method's module: a dotted name or a .py path"},
         "dataset": {"type": "string", "description": "classifiers: the data set (a key of data:)"},
-        "distance": {"enum": ["aligned", "plain"],
-                     "description": "weight distance (default: the method's)"},
+        "distance": {"enum": ["aligned", "plain", "matched"],
+                     "description": "weight distance (default: the method's): aligned = exact "
+                                    "permutation-aligned L2 (one-hidden-layer MLPs), matched = "
+                                    "weight matching over a recognised chain (an upper bound), "
+                                    "plain = L2"},
         "baselines": {
             "type": "object",
             "required": ["noise"],

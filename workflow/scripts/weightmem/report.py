@@ -286,7 +286,8 @@ def _verdict_section(v: dict | None) -> list[str]:
                                  "runs of the training set held out (no real H given): ")
              + str(v.get("heldout_source", ""))),
             ("weight distance", f"{v.get('distance')} L2 over {v.get('parameters')} parameters "
-                                f"(architecture {v.get('arch')})"),
+                                f"(architecture {v.get('arch')})"
+                                + (f": {v['distance_note']}" if v.get("distance_note") else "")),
             ("median distance to the nearest training model: generated / held-out",
              f"{_num(v.get('median_generated'), '.4g')} / {_num(v.get('median_heldout'), '.4g')}"),
             ("copy flags (closer than that training model's own nearest): generated / held-out",

@@ -34,7 +34,8 @@ def load_behaviour(path) -> dict:
 
 def distances(targets: WeightSet, reference: WeightSet, kind: str, exclude_self: bool, k: int = 1,
               log=None):
-    """(min distances [M, k], indices [M, k], permutations or None) by ``plain`` or ``aligned`` L2."""
+    """(min distances [M, k], indices [M, k], permutations or None) by ``plain``, ``aligned``
+    (exact) or ``matched`` (weight matching, an upper bound) L2."""
     if kind == "plain":
         d, i = nearest(targets.weights, reference.weights, k=k, exclude_self=exclude_self)
         return d, i, None
@@ -42,7 +43,21 @@ def distances(targets: WeightSet, reference: WeightSet, kind: str, exclude_self:
         return aligned_nearest(get_arch(targets.arch), targets.weights, reference.weights, k=k,
                                exclude_self=exclude_self,
                                progress=lambda it: progress(it, desc="aligned L2"))
-    raise ValueError(f"unknown distance kind '{kind}' (plain or aligned)")
+    if kind == "matched":  # permutations: [M][k] lists, one array per hidden group
+        from weightmem.evaluation.matching import SHORTLIST, matched_nearest, recognise
+        from weightmem.evaluation.weights import ArraySource
+
+        structure, why = recognise(targets.layout)
+        if structure is None:
+            raise ValueError(f"distance 'matched': no permutation structure in the layout "
+                             f"({why}); use plain")
+        same = targets is reference
+        t = ArraySource(targets.weights)
+        d, i, perms, _ = matched_nearest(t, t if same else ArraySource(reference.weights),
+                                         structure, k=k, exclude_self=exclude_self,
+                                         shortlist=max(SHORTLIST, k))
+        return d, i, perms
+    raise ValueError(f"unknown distance kind '{kind}' (plain, aligned or matched)")
 
 
 def reference_distances(ws: WeightSet, reference: WeightSet, is_training: bool):

@@ -1,7 +1,7 @@
 """Hooks of behaviour kind ``none`` (weight space only, e.g. ``weightmem audit`` without
 ``--behaviour``): per-model tables of nearest and second-nearest training models, read from the
-files in column chunks (sets larger than memory work), by plain L2 or — one-hidden-layer MLPs —
-permutation-aligned L2."""
+files in column chunks (sets larger than memory work), by plain L2, permutation-aligned L2
+(one-hidden-layer MLPs: exact) or weight-matched L2 (other recognised chains: an upper bound)."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,14 +9,21 @@ import pandas as pd
 
 
 def table(name: str, weights_path, train_path, distance: str, is_training: bool,
-          memory: float = 256e6) -> pd.DataFrame:
+          memory: float = 256e6, log=None) -> pd.DataFrame:
     """One row per model: min_l2 / nearest_by_l2 (nearest training model), second_l2, nn_ratio
-    (nearest / second-nearest), finite; self excluded for the training set."""
+    (nearest / second-nearest), finite, distance (the one used); self excluded for the training
+    set. ``matched``: weight matching over the layout's permutation structure
+    (weightmem.evaluation.matching; plain L2, logged, where the layout has none)."""
+    import json
+
+    from safetensors import safe_open
+
     from weightmem.audit import FileSource
     from weightmem.evaluation.copying import neighbour_ratio
     from weightmem.io import WeightFormatError, load_weightset
     from weightmem.runtime import keep_freed_memory
 
+    log = log or (lambda *a: None)
     keep_freed_memory()  # the column chunks' buffers are reused, not page-faulted afresh
     src, ref = FileSource(weights_path), FileSource(train_path)
     if src.dim != ref.dim:
@@ -25,6 +32,16 @@ def table(name: str, weights_path, train_path, distance: str, is_training: bool,
         raise WeightFormatError(f"{train_path}: {ref.n} training model(s): the nearest "
                                 f"{'other ' if is_training else ''}training model is undefined "
                                 f"(at least 2 are needed)")
+    with safe_open(str(weights_path), framework="pt") as f:
+        meta = f.metadata() or {}
+    rows = json.loads(meta.get("weightmem.rows", "{}"))
+    if distance == "matched":
+        from weightmem.evaluation.matching import recognise
+
+        structure, why = recognise(json.loads(meta.get("weightmem.layout", "[]")))
+        if structure is None:
+            log("%s: no permutation structure (%s): plain L2", name, why)
+            distance = "plain"
     if distance == "aligned":
         from weightmem.evaluation.weights import aligned_nearest
         from weightmem.nets import get as get_arch
@@ -33,16 +50,20 @@ def table(name: str, weights_path, train_path, distance: str, is_training: bool,
         d, i, _ = aligned_nearest(get_arch(ws.arch), ws.weights, tr.weights, k=2,
                                   exclude_self=is_training)
         rows = ws.rows
+    elif distance == "matched":
+        from pathlib import Path
+
+        from weightmem.evaluation.matching import SHORTLIST, matched_nearest
+
+        d, i, _, stats = matched_nearest(ref if is_training else src, ref, structure, k=2,
+                                         exclude_self=is_training, shortlist=SHORTLIST,
+                                         memory=memory, tmpdir=Path(weights_path).parent)
+        log("%s: %s over %s", name, stats.line(SHORTLIST), structure.summary)
     else:
         from weightmem.evaluation.weights import nearest_streamed
 
         d, i = nearest_streamed(ref if is_training else src, ref, k=2, exclude_self=is_training,
                                 memory=memory)
-        from safetensors import safe_open
-        import json
-
-        with safe_open(str(weights_path), framework="pt") as f:
-            rows = json.loads((f.metadata() or {}).get("weightmem.rows", "{}"))
     d = d.numpy().astype(float)
     second = d[:, 1] if d.shape[1] > 1 else np.full(len(d), np.nan)
     df = pd.DataFrame({"set": name, "model": np.arange(len(d)), "min_l2": d[:, 0],
@@ -66,7 +87,7 @@ def evaluate_behaviour(inputs, output: str, params, ctx) -> None:
 
 def evaluate_table(name: str, inputs, params, ctx) -> pd.DataFrame:
     df = table(name, inputs.weights, inputs.train_weights, params.distance,
-               is_training=(name == "training"))
+               is_training=(name == "training"), log=ctx.log.info)
     ctx.log.info("%s: %d models, median min L2 %.4g, %d non-finite", name, len(df),
                  float(np.nanmedian(df.min_l2.replace(np.inf, np.nan))) if df.finite.any()
                  else float("nan"), int((~df.finite).sum()))

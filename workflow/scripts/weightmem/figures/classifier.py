@@ -17,12 +17,20 @@ from weightmem.figures.pca_grid import pca_grid
 def heatmap(gen: WeightSet, train: WeightSet, distance: str, title: str, n_gen: int = 3,
             k: int = 3, n_idx: int = 64, seed: int = 0):
     """Generated models 0..n_gen−1, each above its k nearest training models (aligned into the
-    generated model's neuron order when the distance is permutation-aligned; docs/gpt.md §6)."""
+    generated model's neuron order when the distance is permutation-aligned or weight-matched;
+    docs/gpt.md §6)."""
     n_gen = min(n_gen, len(gen))
     sub = gen.subset(list(range(n_gen)))
     d, idx, perms = distances(sub, train, distance, exclude_self=False, k=k)
     neigh = train.weights[idx]  # [G, k, D]
-    if perms is not None:
+    if distance == "matched":  # each neighbour in the generated model's unit order
+        from weightmem.evaluation.matching import apply, permutation_structure
+
+        s = permutation_structure(train.layout)
+        neigh = torch.stack([torch.stack([torch.from_numpy(apply(s, neigh[g, j].numpy(),
+                                                                 perms[g][j])).float()
+                                          for j in range(neigh.shape[1])]) for g in range(n_gen)])
+    elif perms is not None:
         arch = get_arch(train.arch)
         neigh = torch.stack([torch.stack([arch.permute_hidden(neigh[g, j], perms[g, j])
                                           for j in range(neigh.shape[1])]) for g in range(n_gen)])
@@ -33,7 +41,8 @@ def heatmap(gen: WeightSet, train: WeightSet, distance: str, title: str, n_gen: 
 
 def min_distance_label(distance: str, histogram_reference: str | None = None) -> str:
     """The histogram's x label: the method's weight distance, to its histogram reference."""
-    label = {"aligned": "min permutation-aligned L2 to training weights"}.get(
+    label = {"aligned": "min permutation-aligned L2 to training weights",
+             "matched": "min weight-matched L2 (upper bound) to training weights"}.get(
         distance, "min L2 to training weights")
     if histogram_reference:  # e.g. Hyper-Rep: one final-epoch model per run
         label = label.replace("training weights", f"{histogram_reference} models")
