@@ -32,3 +32,31 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.section("weightmem")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+# ---- DAG runs shared by several slow test files (each is minutes of CI on 2 cores): one run per
+# session, read-only for the tests that use it (dry-runs in its folder are fine, writes are not)
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt_run(tmp_path_factory) -> Path:
+    """The tiny G.pt DAG, whole (``snakemake --configfile tests/config/tiny.yaml``): test_dag reads
+    it, test_resume compares reruns with it, test_slurm compares the SLURM run with it."""
+    from dagrun import TINY_GPT, run_snakemake
+
+    results = tmp_path_factory.mktemp("tiny") / "results"
+    run_snakemake(TINY_GPT, results=results, timeout=900)
+    return results
+
+
+@pytest.fixture(scope="session")
+def tiny_factors_run(tmp_path_factory) -> Path:
+    """Hyper-Rep and HyperDiffusion on their tiny configs with the tiny modeling factors and
+    permutation augmentation (tests/config/tiny-factors.yaml): the whole DAG plus the two
+    analysis figures, read by test_hyperrep_dag, test_dag_hyperdiffusion and test_factors_dag."""
+    from dagrun import TINY_FACTORS, factor_targets, run_snakemake
+
+    results = tmp_path_factory.mktemp("tiny-factors") / "results"
+    run_snakemake(TINY_FACTORS, "all", f"{results}/hyperdiffusion/tables/summary.csv",
+                  *factor_targets(results), results=results, timeout=1500)
+    return results

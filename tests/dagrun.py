@@ -20,3 +20,15 @@ def run_snakemake(configfiles, *args, results, check=True, timeout=1800):
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{out.stdout[-3000:]}\n"
                              f"{out.stderr[-3000:]}")
     return out
+
+
+# the configs of the DAG runs that conftest.py shares between test files
+TINY_GPT = ["tests/config/tiny.yaml"]
+TINY_FACTORS = ["tests/config/tiny-hyperrep.yaml", "tests/config/tiny_hyperdiffusion.yaml",
+                "tests/config/tiny-factors.yaml"]
+
+
+def factor_targets(results) -> list[str]:
+    """The two analysis figures of the tiny modeling-factors run (not all of them are in `all`)."""
+    return [f"{results}/figures/modeling_factors.png",
+            f"{results}/figures/hyperdiffusion/permutation_augmentation.png"]

@@ -22,14 +22,15 @@ def smk(*args, results, check=True):
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    results = tmp_path_factory.mktemp("tiny") / "results"
-    # targeting one figure builds only what it needs (no noise baselines, no other figures)
+def tiny_run(tiny_gpt_run):
+    return tiny_gpt_run  # conftest.py: one tiny G.pt run per session
+
+
+def test_targeting_one_figure_plans_only_what_it_needs(tmp_path):
+    results = tmp_path / "results"
     plan = smk("-n", f"{results}/figures/gpt/heatmap.png", results=results)
     assert "noise_baseline" not in plan.stdout and "figure_min_distance" not in plan.stdout
     assert "gpt_fit" in plan.stdout
-    smk(results=results)
-    return results
 
 
 def test_gpt_chain_produces_real_figures_and_tables(tiny_run):

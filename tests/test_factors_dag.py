@@ -6,12 +6,11 @@ import pytest
 import yaml
 from PIL import Image
 
-from dagrun import ROOT, run_snakemake
+from dagrun import ROOT, TINY_FACTORS, factor_targets, run_snakemake
 
 pytestmark = pytest.mark.slow  # real snakemake runs: the CI lane (make test), not make check
 
-CONFIGS = ["tests/config/tiny-hyperrep.yaml", "tests/config/tiny_hyperdiffusion.yaml",
-           "tests/config/tiny-factors.yaml"]
+CONFIGS = TINY_FACTORS
 
 
 def smk(*args, results, check=True):
@@ -19,17 +18,17 @@ def smk(*args, results, check=True):
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    results = tmp_path_factory.mktemp("tiny-factors") / "results"
-    targets = [f"{results}/figures/modeling_factors.png",
-               f"{results}/figures/hyperdiffusion/permutation_augmentation.png"]
-    plan = smk("-n", *targets, results=results)
+def run(tiny_factors_run):
+    return tiny_factors_run  # conftest.py: one run per session, shared with the two chains' tests
+
+
+def test_the_analysis_rules_are_planned(tmp_path):
+    results = tmp_path / "results"
+    plan = smk("-n", *factor_targets(results), results=results)
     for rule in ("hyperrep_reference_variant", "hd_set_summary", "hd_permutation",
                  "figure_modeling_factors", "hd_figure_permutation"):
         assert f"rule {rule}:" in plan.stdout, rule
     assert "gpt_fit" not in plan.stdout
-    smk(*targets, results=results)
-    return results
 
 
 def _overlay():

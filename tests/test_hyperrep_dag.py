@@ -19,10 +19,18 @@ def smk(*args, results, check=True):
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    results = tmp_path_factory.mktemp("tiny-hyperrep") / "results"
-    smk(results=results)
-    return results
+def tiny_run(tiny_factors_run):
+    # conftest.py: tests/config/tiny-hyperrep.yaml's whole DAG, run once per session together
+    # with HyperDiffusion's and the tiny modeling factors (they leave the default chain as is)
+    return tiny_factors_run
+
+
+def test_the_chain_is_planned_for_the_listed_method_only(tmp_path):
+    plan = smk("-n", results=tmp_path / "results")
+    for rule in ("hyperrep_zoo_shard", "hyperrep_fit", "hyperrep_sample", "hyperrep_invariance",
+                 "behaviour", "figure_model_outputs"):
+        assert f"rule {rule}:" in plan.stdout, rule
+    assert "gpt_fit" not in plan.stdout and "hd_fit" not in plan.stdout
 
 
 def test_chain_produces_the_four_figures(tiny_run):

@@ -79,11 +79,9 @@ def kill_when(proc: subprocess.Popen, ready, timeout: float = 900, poll: float =
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory):
-    results = tmp_path_factory.mktemp("clean") / "results"
-    out = run(results)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return results
+def clean(tiny_gpt_run):
+    """A clean run of the same command (conftest.py: the session's tiny G.pt run)."""
+    return tiny_gpt_run
 
 
 @pytest.mark.slow

@@ -189,27 +189,27 @@ def cluster():
         pytest.skip(reason)
 
 
-def _run(cmd, **kw):
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=ENV, **kw)
-
-
 @pytest.fixture(scope="module")
-def runs(cluster, tmp_path_factory):
-    """The tiny config once through SLURM and once locally (concurrently: the SLURM run mostly
-    waits on status polls)."""
+def runs(cluster, tmp_path_factory, request):
+    """The tiny config once through SLURM and once locally: the session's local tiny run
+    (conftest.py tiny_gpt_run), made while the SLURM run waits on status polls if no test made
+    it before."""
     base = tmp_path_factory.mktemp("slurm")
-    on_slurm, local = base / "slurm" / "results", base / "local" / "results"
+    on_slurm, out = base / "results", base / "snakemake.out"
     t0 = time.perf_counter()
-    s = _run(SNAKEMAKE + ["--profile", "profiles/slurm",
-                          "--workflow-profile", "tests/profiles/slurm-test",
-                          "--config", f"results={on_slurm}"])
-    loc = _run(SNAKEMAKE + ["--configfile", "tests/config/tiny.yaml", "--config",
-                            f"results={local}", "--cores", "2"])
-    lout, _ = loc.communicate(timeout=1500)
-    sout, _ = s.communicate(timeout=1500)
+    with out.open("w") as f:  # a file, not a pipe: nobody reads it while the local run works
+        s = subprocess.Popen(SNAKEMAKE + ["--profile", "profiles/slurm",
+                                          "--workflow-profile", "tests/profiles/slurm-test",
+                                          "--config", f"results={on_slurm}"],
+                             cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, text=True, env=ENV)
+    try:
+        local = request.getfixturevalue("tiny_gpt_run")
+        s.wait(timeout=1500)
+    except BaseException:
+        s.kill()
+        raise
+    sout = out.read_text()
     wall = time.perf_counter() - t0
-    assert loc.returncode == 0, f"local run failed:\n{lout[-3000:]}"
     assert s.returncode == 0, f"SLURM run failed:\n{sout[-5000:]}"
     return {"slurm": on_slurm, "local": local, "log": sout, "wall": wall}
 
