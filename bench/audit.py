@@ -6,9 +6,12 @@ and second-nearest training model of every set streamed by column chunks, the Z_
 Prints wall time per phase, the audit's peak memory (its own process) and its read throughput
 against `cat` of the same files (both with the files in the page cache, as just written), and
 against the floor of the import — `cat` plus writing as many bytes to new files in the same
-folder (the WeightSets it must write), both measured in the same run.
+folder (the WeightSets it must write), and the tables against the machine's arithmetic limit
+for them — the same float64 Gram products on data already in memory — all measured in the same
+run. With --cold (root only) the audit and `cat` are also timed with the page cache emptied
+before each, as for checkpoints written long ago.
 
-    python bench/audit.py --scale 0.1 [--dir /tmp/bench-audit] [--threads 2]
+    python bench/audit.py --scale 0.1 [--dir /tmp/bench-audit] [--threads 2] [--cold]
 
 With --dir, files already there from an earlier run at the same scale are reused (and kept).
 """
@@ -76,6 +79,57 @@ def write_floor(folder: Path, size: int, piece: int) -> float:
     return elapsed
 
 
+def drop_caches() -> bool:
+    """Write back and empty the page cache (root only), so the next reads come from the disk."""
+    os.sync()
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+    except OSError:
+        return False
+    return True
+
+
+def timed_cat(folder: Path) -> float:
+    t = time.perf_counter()
+    subprocess.run(f"cat {folder}/T/* {folder}/G/* {folder}/H/* > /dev/null", shell=True,
+                   check=True)
+    return time.perf_counter() - t
+
+
+def gemm_floor(dim: int, threads: int, memory: float = 256e6) -> float:
+    """Seconds of the float64 Gram products behind the three tables (training × training,
+    generated × training, held-out × training over ``dim`` columns, in the column chunks
+    weightmem.evaluation.weights.nearest_streamed uses) on random data already in memory: the
+    machine's arithmetic limit for the tables."""
+    import torch
+
+    torch.set_num_threads(threads)
+    n_t = SETS["T"]
+    total = 0.0
+    for m, same in ((n_t, True), (SETS["G"], False), (SETS["H"], False)):
+        chunk = max(1, min(dim, int(memory // (8 * (m + (0 if same else n_t))))))
+        b = torch.randn(n_t, chunk, dtype=torch.float64)
+        a = b if same else torch.randn(m, chunk, dtype=torch.float64)
+        gram = torch.zeros(m, n_t, dtype=torch.float64)
+        gram.addmm_(a, b.T)  # warm-up
+        t = time.perf_counter()
+        for c in range(0, dim, chunk):
+            w = min(chunk, dim - c)
+            gram.addmm_(a[:, :w], b[:, :w].T)
+        total += time.perf_counter() - t
+    return total
+
+
+def child(folder: Path, threads: int) -> dict:
+    """The audit in a fresh process: its peak memory is the audit's own."""
+    r = subprocess.run([sys.executable, __file__, "--child", str(folder), "--threads",
+                        str(threads)], capture_output=True, text=True, check=True)
+    for role in ("training", "generated", "heldout"):
+        (folder / f"{role}.safetensors").unlink(missing_ok=True)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 def audit(folder: Path, threads: int) -> dict:
     """The audit in this process (run as a child: its peak memory is the audit's own)."""
     import resource
@@ -105,6 +159,8 @@ def main() -> None:
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--dir", default=None)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--cold", action="store_true",
+                   help="also time cat and the audit with the page cache emptied (root only)")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
@@ -116,17 +172,19 @@ def main() -> None:
         os.sync()  # every phase below starts with no dirty pages pending write-back
         files = sorted(str(f) for s in SETS for f in (folder / s).iterdir())
         size = sum(Path(f).stat().st_size for f in files)
-        t = time.perf_counter()
-        subprocess.run(f"cat {folder}/T/* {folder}/G/* {folder}/H/* > /dev/null", shell=True,
-                       check=True)
-        cat_s = time.perf_counter() - t
+        cat_s = timed_cat(folder)
         floor_s = write_floor(folder, size, 4 * params)
         os.sync()
-        r = subprocess.run([sys.executable, __file__, "--child", str(folder), "--threads",
-                            str(a.threads)], capture_output=True, text=True, check=True)
-        res = json.loads(r.stdout.strip().splitlines()[-1])
-        for role in ("training", "generated", "heldout"):
-            (folder / f"{role}.safetensors").unlink(missing_ok=True)
+        res = child(folder, a.threads)
+        gemm_s = gemm_floor(params, a.threads)
+        cold = None
+        if a.cold:
+            if drop_caches():
+                cold_cat = timed_cat(folder)
+                drop_caches()
+                cold = (cold_cat, child(folder, a.threads))
+            else:
+                print("--cold: the page cache cannot be emptied here (not root): skipped")
         # bytes the audit reads: the input files once (import), then the WeightSets: training
         # three times (as reference for each set) and generated / held-out once each
         ws = size  # the WeightSets hold the same values
@@ -137,16 +195,26 @@ def main() -> None:
         print(f"writing as many bytes to new files: {floor_s:.2f} s "
               f"({size / floor_s / 1e9:.2f} GB/s); the import's floor: cat + write = "
               f"{cat_s + floor_s:.2f} s")
-        print(f"import (read folders, write WeightSets): {res['import_s']:.2f} s "
-              f"({size / res['import_s'] / 1e9:.2f} GB/s read, "
-              f"{100 * cat_s / res['import_s']:.0f}% of cat, "
-              f"{100 * (cat_s + floor_s) / res['import_s']:.0f}% of cat + write)")
-        print(f"tables (nearest + second nearest, streamed): {res['tables_s']:.2f} s "
-              f"({(read - size) / res['tables_s'] / 1e9:.2f} GB/s)")
-        total = res["import_s"] + res["tables_s"]
-        print(f"total {total:.2f} s; read throughput {read / total / 1e9:.2f} GB/s = "
-              f"{100 * (read / total) / (size / cat_s):.0f}% of cat; peak memory "
-              f"{res['peak_mb']:.0f} MB; verdict {res['verdict']} (Z_U {res['z_u']:.2f})")
+        print(f"float64 Gram products of the three tables on data in memory: {gemm_s:.2f} s "
+              f"(the tables' arithmetic floor)")
+
+        def report(label: str, c_s: float, r: dict) -> None:
+            print(f"{label}import (read folders, write WeightSets): {r['import_s']:.2f} s "
+                  f"({size / r['import_s'] / 1e9:.2f} GB/s read, "
+                  f"{100 * c_s / r['import_s']:.0f}% of cat, "
+                  f"{100 * (c_s + floor_s) / r['import_s']:.0f}% of cat + write)")
+            print(f"{label}tables (nearest + second nearest, streamed): {r['tables_s']:.2f} s "
+                  f"({(read - size) / r['tables_s'] / 1e9:.2f} GB/s; "
+                  f"{100 * gemm_s / r['tables_s']:.0f}% of the Gram floor's speed)")
+            total = r["import_s"] + r["tables_s"]
+            print(f"{label}total {total:.2f} s; read throughput {read / total / 1e9:.2f} GB/s = "
+                  f"{100 * (read / total) / (size / c_s):.0f}% of cat; peak memory "
+                  f"{r['peak_mb']:.0f} MB; verdict {r['verdict']} (Z_U {r['z_u']:.2f})")
+
+        report("", cat_s, res)
+        if cold:
+            print(f"cold page cache: cat {cold[0]:.2f} s ({size / cold[0] / 1e9:.2f} GB/s)")
+            report("cold: ", cold[0], cold[1])
     finally:
         if not a.dir:
             shutil.rmtree(folder, ignore_errors=True)

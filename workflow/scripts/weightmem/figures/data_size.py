@@ -48,11 +48,13 @@ def draw(df: pd.DataFrame, alpha: float = copying.ALPHA, title: str = "G.pt"):
     lo = min(float(np.nanmin(df.z_u)) if np.isfinite(df.z_u).any() else z_crit, z_crit) - 1.0
     a.axhspan(lo, z_crit, color="tab:red", alpha=0.08)
     a.text(x[0], z_crit, f" significant at α = {alpha:g}", va="top", fontsize=8, color="tab:red")
-    for xi, z, v, c in zip(x, df.z_u, df.verdict, df.closer_chance):
-        if np.isfinite(z):
+    for j, (xi, z, v, c) in enumerate(zip(x, df.z_u, df.verdict, df.closer_chance)):
+        if np.isfinite(z):  # the outer labels lean inwards: centred, they cross the frame
+            ha = "left" if j == 0 and len(x) > 1 else "right" if j == len(x) - 1 else "center"
             a.annotate(f"{v}\nA = {c:.2f}", (xi, z), textcoords="offset points", xytext=(0, 8),
-                       ha="center", fontsize=7)
-    hi = max(float(np.nanmax(df.z_u)) if np.isfinite(df.z_u).any() else 0.0, 0.0) + 1.5
+                       ha=ha, fontsize=7)
+    span = max(float(np.nanmax(df.z_u)) if np.isfinite(df.z_u).any() else 0.0, 0.0) - lo
+    hi = lo + span * 1.25 + 1.0
     a.set_ylim(lo, hi)  # room for the labels above the points
     a.set_ylabel("Z_U (generated vs held-out)")
     a.set_title("data-copying test (negative = closer than new models)")
