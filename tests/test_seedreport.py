@@ -78,3 +78,20 @@ def test_the_driver_runs_every_seed_into_its_own_folder_then_the_report(tmp_path
         cli.seed_commands([], [])
     with pytest.raises(ValueError, match="per seed"):
         cli.seed_commands([str(over)], ["--config", "x=1"])
+
+
+def test_zoo_run_seeds_of_different_config_seeds_never_overlap():
+    from weightmem.seeds import OFFSETS, PER_RUN, seed_for
+
+    # seed 0 keeps the seeds the stages have always had
+    assert all(seed_for(0, stage) == off for stage, off in OFFSETS.items())
+    runs = 1000 + 10_728  # Hyper-Rep's + 1000, the paper's G.pt zoo
+    for stage in PER_RUN:
+        ranges = [set(range(seed_for(b, stage), seed_for(b, stage) + runs)) for b in range(4)]
+        for i in range(4):
+            for j in range(i + 1, 4):
+                assert not ranges[i] & ranges[j], (stage, i, j)
+    # single-stream stages still move by one
+    assert seed_for(1, "gpt.fit") == OFFSETS["gpt.fit"] + 1
+    with pytest.raises(KeyError, match="no seed offset"):
+        seed_for(0, "no.such.stage")

@@ -6,8 +6,10 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from dagrun import ENV, ROOT, run_snakemake
+from weightmem.io import load_weightset
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +32,14 @@ def test_two_seeds_each_finding_per_seed(tmp_path):
         assert (results / f"seed{s}" / "report.html").is_file()
         log = (results / f"seed{s}" / "logs" / "gpt" / "generator" / "default.log").read_text()
         assert f"seed {s}," in log
+    # new zoos per seed: no model of seed 1's runs is one of seed 0's (with run seeds only 1
+    # apart, most of them were)
+    w = {(s, part): load_weightset(results / f"seed{s}" / "gpt" / "weights"
+                                   / f"{part}.safetensors").weights
+         for s in (0, 1) for part in ("training", "heldout")}
+    seed0 = torch.cat([w[0, "training"], w[0, "heldout"]])
+    for part in ("training", "heldout"):
+        assert torch.cdist(w[1, part], seed0).min() > 1e-3, part
     per = {s: pd.read_csv(results / f"seed{s}" / "tables" / "findings.csv") for s in (0, 1)}
     long = pd.read_csv(results / "tables" / "findings_by_seed.csv")
     assert sorted(long.seed.unique()) == [0, 1]

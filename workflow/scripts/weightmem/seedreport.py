@@ -134,7 +134,8 @@ def html_page(across_df: pd.DataFrame, long: pd.DataFrame, numbers_df: pd.DataFr
              "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}"
              "table{border-collapse:collapse;margin-bottom:1.5em}</style>",
              f"<h1>Findings over {len(seeds)} seeds ({', '.join(map(str, seeds))})</h1>",
-             "<p>The whole DAG ran once per seed (every stage's seed = the seed + its offset, "
+             "<p>The whole DAG ran once per seed (every stage's seed = the seed + its offset; "
+             "the zoos' run seeds 1,000,000 apart per seed, so no two seeds share a run; "
              "weightmem.seeds), each into its own folder: "
              + ", ".join(f"<a href='{esc(str(folders[s]))}/report.html'>seed {s}</a>"
                          for s in seeds)
