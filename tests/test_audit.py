@@ -64,6 +64,36 @@ def test_nearest_is_exact_at_large_norms():
     assert abs(old - true) > 0.1 * true  # the matrix formula alone is off
 
 
+def test_rel_exact_skips_pass_two_only_where_pass_one_is_already_exact(monkeypatch):
+    from weightmem.evaluation import weights as Wt
+
+    g = torch.Generator().manual_seed(3)
+    D = 50_000
+    ref = torch.randn(20, D, generator=g) * (2800 / D ** 0.5)  # large norms
+    tgt = torch.cat([ref[[2, 9]] + torch.randn(2, D, generator=g) * (2.8e-5 / D ** 0.5),
+                     torch.randn(6, D, generator=g) * (2800 / D ** 0.5)])
+    recomputed = []
+    real = Wt._exact_pairs
+
+    def spy(target, reference, pairs, chunk):
+        recomputed.append(list(pairs))
+        return real(target, reference, pairs, chunk)
+
+    monkeypatch.setattr(Wt, "_exact_pairs", spy)
+    a, b = Wt.ArraySource(tgt), Wt.ArraySource(ref)
+    d0, i0 = Wt.nearest_streamed(a, b, k=2)
+    d1, i1 = Wt.nearest_streamed(a, b, k=2, rel_exact=Wt.AUDIT_REL_EXACT)
+    every, fewer = recomputed
+    # the two near-copies' nearest pairs are recomputed (the cancellation would cost them all
+    # their digits); the far pairs are not: pass 1 is exact to float32 there
+    assert (0, 2) in fewer and (1, 9) in fewer and len(fewer) < len(every) and len(fewer) <= 4
+    assert torch.equal(i0, i1)
+    ulp = torch.finfo(torch.float32).eps * d0.abs()
+    assert ((d1 - d0).abs() <= ulp).all()
+    true = float(((tgt[0].double() - ref[2].double()) ** 2).sum().sqrt())
+    assert float(d1[0, 0]) == pytest.approx(true, rel=1e-4)
+
+
 def test_nearest_unchanged_on_ordinary_sets():
     x = torch.randn(200, 300, generator=torch.Generator().manual_seed(1))
     d2 = pairwise_sq_l2(x, x)

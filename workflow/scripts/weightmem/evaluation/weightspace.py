@@ -60,10 +60,11 @@ def table(name: str, weights_path, train_path, distance: str, is_training: bool,
                                          memory=memory, tmpdir=Path(weights_path).parent)
         log("%s: %s over %s", name, stats.line(SHORTLIST), structure.summary)
     else:
-        from weightmem.evaluation.weights import nearest_streamed
+        from weightmem.evaluation.weights import AUDIT_REL_EXACT, nearest_streamed
 
+        # pass 2 only where pass 1 is not already exact to float32 (near-copies)
         d, i = nearest_streamed(ref if is_training else src, ref, k=2, exclude_self=is_training,
-                                memory=memory)
+                                memory=memory, rel_exact=AUDIT_REL_EXACT)
     d = d.numpy().astype(float)
     second = d[:, 1] if d.shape[1] > 1 else np.full(len(d), np.nan)
     df = pd.DataFrame({"set": name, "model": np.arange(len(d)), "min_l2": d[:, 0],
