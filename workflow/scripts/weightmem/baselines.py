@@ -37,6 +37,66 @@ def noise(source: WeightSet, std: float, count: int | None, seed: int, scale: fl
                       "noise_scale": scale, "seed": seed})
 
 
+NOISE_BLOCK = 1 << 22  # values per block of noise_to_file (16 MB of float32; a multiple of 16)
+
+
+def noise_to_file(source_path, out_path, std: float, count: int | None, seed: int,
+                  scale: float = 1.0, name: str = "noise", block: int = NOISE_BLOCK,
+                  progress=None) -> int:
+    """:func:`noise` from file to file, streamed, for sets larger than memory: the same rows, the
+    same noise and the same bytes as ``save_weightset(noise(load_weightset(source_path), ...))``,
+    holding one model and a few blocks of ``block`` values. Returns the number of models.
+
+    The noise is drawn in blocks of the flat [count × D] output. torch's CPU normal sampler
+    fills uniforms in order and transforms them 16 at a time, recomputing the last 16 values of a
+    call whose size is not a multiple of 16. So blocks whose sizes are multiples of 16, the last
+    of them at least 16 values long, give the values one call for the whole matrix gives
+    (checked against it in tests/test_baselines.py)."""
+    import numpy as np
+
+    from weightmem.audit import FileSource, _all_finite
+    from weightmem.io import atomic_path, read_weightset_header, weightset_file_header
+
+    if block % 16:
+        raise ValueError(f"block must be a multiple of 16, got {block}")
+    head = read_weightset_header(source_path)
+    src = FileSource(source_path)
+    d = head.dim
+    row = torch.empty(d)
+    finite = []
+    for i in range(head.n):  # diverged models are not perturbed (as noise())
+        finite.append(_all_finite(src.columns(0, d, [i], out=row.view(1, d)).view(-1)))
+    usable = torch.tensor([i for i, ok in enumerate(finite) if ok], dtype=torch.long)
+    g = torch.Generator().manual_seed(seed)
+    idx = usable[_pick(len(usable), count, g)].tolist()
+    gn = torch.Generator().manual_seed(seed + 1 + int(round(std * 1e6)))
+    rows = {k: [v[i] for i in idx] for k, v in head.rows.items()}
+    rows["source_index"] = idx
+    prov = {**head.provenance, "stage": f"baseline:{name}", "noise_std": std,
+            "noise_scale": scale, "seed": seed}
+    m, total = len(idx), len(idx) * d
+    # block boundaries: multiples of 16 from the start; a short remainder joins the last block
+    bounds = list(range(0, total, block)) + [total]
+    if len(bounds) > 2 and bounds[-1] - bounds[-2] < 16:
+        del bounds[-2]
+    base = torch.empty(min(total, block + 16))
+    steps = range(len(bounds) - 1)
+    with atomic_path(out_path) as tmp, open(tmp, "wb") as out:
+        out.write(weightset_file_header(m, d, head.layout, head.arch, rows, prov))
+        for b in (progress(steps) if progress else steps):
+            s, e = bounds[b], bounds[b + 1]
+            pos = s
+            while pos < e:  # the block's values, row segment by row segment
+                j, c = divmod(pos, d)
+                stop = min(e - s, pos - s + d - c)
+                width = stop - (pos - s)
+                src.columns(c, c + width, [idx[j]], out=base[pos - s:stop].view(1, width))
+                pos += width
+            noisy = base[:e - s] + torch.randn(e - s, generator=gn) * (std * scale)
+            out.write(np.ascontiguousarray(noisy.numpy()).data)
+    return m
+
+
 def average(source: WeightSet, k: int, count: int, seed: int) -> WeightSet:
     g = torch.Generator().manual_seed(seed)
     if k > len(source):

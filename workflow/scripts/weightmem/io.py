@@ -389,6 +389,84 @@ def load_weightset(path: str | os.PathLike, expect_arch: str | None = None,
     return ws
 
 
+@dataclass
+class WeightSetHeader:
+    """A weight file's facts without its weights (:func:`read_weightset_header`): what a job
+    that streams the rows (weightmem.audit.FileSource) needs."""
+
+    path: Path
+    n: int
+    dim: int
+    layout: Layout
+    arch: str
+    rows: dict
+    provenance: dict
+
+
+def read_weightset_header(path: str | os.PathLike) -> WeightSetHeader:
+    """The checks of :func:`load_weightset` that need no weights (format tag, float32 [N ≥ 1, D],
+    metadata, layout against D, against the architecture, row columns against N), each problem
+    naming the file; the weights are not read."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightFormatError(f"{path}: weight file does not exist"
+                                if not path.exists() else f"{path}: not a regular file")
+    try:
+        with open(path, "rb") as f:
+            size = int.from_bytes(f.read(8), "little")
+            header = json.loads(f.read(size))
+    except (OSError, ValueError, MemoryError) as e:
+        raise WeightFormatError(f"{path}: not a readable safetensors file ({e})") from e
+    if not isinstance(header, dict):
+        raise WeightFormatError(f"{path}: not a readable safetensors file (bad header)")
+    meta = header.get("__metadata__") or {}
+    w = header.get("weights")
+    if meta.get("weightmem.format") != FORMAT_VERSION or not isinstance(w, dict):
+        raise WeightFormatError(f"{path}: not a weightmem weight set (missing format tag or "
+                                f"'weights' tensor)")
+    if w.get("dtype") != "F32":
+        raise WeightFormatError(f"{path}: weights are {w.get('dtype')}, expected float32")
+    shape = w.get("shape") or []
+    if len(shape) != 2 or shape[0] == 0:
+        raise WeightFormatError(f"{path}: weights must be a [N, D] matrix with N ≥ 1 models, "
+                                f"got shape {shape}")
+    layout, rows, prov, arch = _parse_meta(path, meta)
+    n, d = shape
+    if layout_size(layout) != d:
+        raise WeightFormatError(f"{path}: weights have D={d} columns but the layout "
+                                f"{[k for k, _ in layout]} adds up to {layout_size(layout)}")
+    for key, col in rows.items():
+        if len(col) != n:
+            raise WeightFormatError(f"{path}: row column '{key}' has {len(col)} entries, "
+                                    f"expected N={n}")
+    try:
+        implied = layout if arch.partition(":")[0] == "custom" else arch_layout(arch)
+    except ValueError as e:
+        raise WeightFormatError(f"{path}: unknown architecture '{arch}' ({e})") from e
+    if implied != layout:
+        raise WeightFormatError(f"{path}: the layout does not match architecture '{arch}'")
+    return WeightSetHeader(path, n, d, layout, arch, rows, prov)
+
+
+def weightset_file_header(n: int, dim: int, layout: Layout, arch: str, rows: dict,
+                          provenance: dict) -> bytes:
+    """The first bytes of the file :func:`save_weightset` writes for a set of these facts with
+    no extra tensors (length + sorted header, padded to 8), for writers that stream the rows
+    after it: their files are byte-identical to save_weightset's."""
+    meta = {
+        "weightmem.format": FORMAT_VERSION,
+        "weightmem.arch": arch,
+        "weightmem.layout": json.dumps([[k, list(s)] for k, s in layout]),
+        "weightmem.rows": json.dumps({k: [_jsonable(x) for x in v] for k, v in rows.items()}),
+        "weightmem.provenance": json.dumps(provenance, default=str),
+    }
+    h = {"__metadata__": dict(sorted(meta.items())),
+         "weights": {"dtype": "F32", "shape": [n, dim], "data_offsets": [0, n * dim * 4]}}
+    blob = json.dumps(h, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    blob += b" " * (-len(blob) % 8)
+    return len(blob).to_bytes(8, "little") + blob
+
+
 # ---------------------------------------------------------------------- other small artefacts
 def save_tensors(tensors: dict[str, torch.Tensor], path: str | os.PathLike,
                  metadata: dict[str, str] | None = None) -> None:

@@ -39,6 +39,43 @@ def heatmap(gen: WeightSet, train: WeightSet, distance: str, title: str, n_gen: 
     return plots.heatmap(sub.weights.numpy(), neigh.numpy(), cols, title, d.numpy())
 
 
+class _FirstRows:
+    """The first ``n`` rows of a column-range source (weightmem.evaluation.weights.ArraySource's
+    interface)."""
+
+    def __init__(self, source, n: int):
+        self.source, self.n, self.dim = source, n, source.dim
+
+    def columns(self, start: int, stop: int, rows=None, out=None):
+        return self.source.columns(start, stop, range(self.n) if rows is None else rows, out=out)
+
+
+def heatmap_from_files(gen_path, train_path, distance: str, title: str, n_gen: int = 3,
+                       k: int = 3, n_idx: int = 64, seed: int = 0):
+    """:func:`heatmap` from the weight files. By plain L2 the training set is streamed (its
+    nearest rows found by column chunks, then only those read), so sets larger than memory work
+    and the figure is the one :func:`heatmap` draws; by aligned or matched L2 (small networks)
+    both sets are loaded."""
+    from weightmem.audit import FileSource
+    from weightmem.evaluation.weights import nearest_streamed
+    from weightmem.io import load_weightset, read_weightset_header
+
+    if distance != "plain":
+        return heatmap(load_weightset(gen_path), load_weightset(train_path), distance, title,
+                       n_gen, k, n_idx, seed)
+    head, thead = read_weightset_header(gen_path), read_weightset_header(train_path)
+    if thead.dim != head.dim:
+        raise ValueError(f"{gen_path}: D={head.dim}, but {train_path} has D={thead.dim}")
+    n_gen = min(n_gen, head.n)
+    gsrc, tsrc = FileSource(gen_path), FileSource(train_path)
+    d, idx = nearest_streamed(_FirstRows(gsrc, n_gen), tsrc, k=k)
+    gen_w = gsrc.columns(0, head.dim, range(n_gen))
+    neigh = torch.stack([tsrc.columns(0, head.dim, row.tolist()) for row in idx])
+    rng = np.random.default_rng(seed)
+    cols = np.sort(rng.choice(head.dim, size=min(n_idx, head.dim), replace=False))
+    return plots.heatmap(gen_w.numpy(), neigh.numpy(), cols, title, d.numpy())
+
+
 def min_distance_label(distance: str, histogram_reference: str | None = None) -> str:
     """The histogram's x label: the method's weight distance, to its histogram reference."""
     label = {"aligned": "min permutation-aligned L2 to training weights",
