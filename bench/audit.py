@@ -11,7 +11,10 @@ for them — the same float64 Gram products on data already in memory — all me
 run. With --cold (root only) the audit and `cat` are also timed with the page cache emptied
 before each, as for checkpoints written long ago.
 
-    python bench/audit.py --scale 0.1 [--dir /tmp/bench-audit] [--threads 2] [--cold]
+With --dag, the whole `weightmem audit` (noise baselines, tables, figures, report) also runs on
+the files: its wall time and each job's peak memory (Snakemake's benchmark records).
+
+    python bench/audit.py --scale 0.1 [--dir /tmp/bench-audit] [--threads 2] [--cold] [--dag]
 
 With --dir, files already there from an earlier run at the same scale are reused (and kept).
 """
@@ -164,6 +167,33 @@ def audit(folder: Path, threads: int) -> dict:
             "verdict": v["verdict"], "z_u": v["z_u"], "parameters": info["parameters"]}
 
 
+def dag_audit(folder: Path, size: int) -> None:
+    """`weightmem audit` on the folders, every job (noise baselines, tables, figures, report):
+    wall time and each job's peak memory from its Snakemake benchmark record."""
+    import csv
+
+    out = folder / "dag-audit"
+    shutil.rmtree(out, ignore_errors=True)
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "weightmem.cli", "audit", "--training",
+                    str(folder / "T"), "--generated", str(folder / "G"), "--heldout",
+                    str(folder / "H"), "--out", str(out)], check=True, capture_output=True,
+                   env={**os.environ, "PYTHONPATH": str(ROOT / "workflow" / "scripts"),
+                        "WEIGHTMEM_NO_PROGRESS": "1"})
+    wall = time.perf_counter() - t
+    peaks = {}
+    for f in (out / "benchmarks").rglob("*.tsv"):
+        with open(f) as fh:
+            row = list(csv.DictReader(fh, delimiter="\t"))[-1]
+        peaks[str(f.relative_to(out / "benchmarks").with_suffix(""))] = float(row["max_rss"])
+    top = sorted(peaks.items(), key=lambda kv: -kv[1])[:4]
+    verdict = json.loads((out / "verdict.json").read_text())["verdict"]
+    print(f"weightmem audit, the whole DAG ({len(peaks)} jobs): {wall:.1f} s "
+          f"({size / wall / 1e9:.2f} GB/s of input); largest job peaks: "
+          + ", ".join(f"{k} {v:.0f} MB" for k, v in top) + f"; verdict {verdict}")
+    shutil.rmtree(out, ignore_errors=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--scale", type=float, default=1.0)
@@ -171,6 +201,8 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--cold", action="store_true",
                    help="also time cat and the audit with the page cache emptied (root only)")
+    p.add_argument("--dag", action="store_true",
+                   help="also run the whole `weightmem audit` (all its jobs) on the files")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
@@ -225,6 +257,8 @@ def main() -> None:
                   f"{r['peak_mb']:.0f} MB; verdict {r['verdict']} (Z_U {r['z_u']:.2f})")
 
         report("", cat_s, res)
+        if a.dag:
+            dag_audit(folder, size)
         if cold:
             print(f"cold page cache: cat {cold[0]:.2f} s ({size / cold[0] / 1e9:.2f} GB/s)")
             report("cold: ", cold[0], cold[1])
