@@ -133,24 +133,13 @@ def child(folder: Path, threads: int) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def peak_mb() -> float:
-    """This process's peak resident memory since its exec (VmHWM). Not ru_maxrss: Linux carries
-    the parent's high-water mark across fork + exec into it (measured: 3.1 GB reported for an
-    audit that peaks at 0.7 GB, after the parent had held the 2.3 GB of state dicts it wrote)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def audit(folder: Path, threads: int) -> dict:
     """The audit in this process (run as a child: its peak memory is the audit's own)."""
     import torch
 
     from weightmem import audit as A
     from weightmem.evaluation import copying, weightspace
+    from weightmem.runtime import peak_rss_mb  # its own, not the parent's (VmHWM)
 
     torch.set_num_threads(threads)
     out = {r: folder / f"{r}.safetensors" for r in ("training", "generated", "heldout")}
@@ -163,14 +152,15 @@ def audit(folder: Path, threads: int) -> dict:
     t2 = time.perf_counter()
     v, _ = copying.audit(tables["training"], tables["generated"], tables["heldout"])
     return {"import_s": t1 - t0, "tables_s": t2 - t1,
-            "peak_mb": peak_mb(),
+            "peak_mb": peak_rss_mb(),
             "verdict": v["verdict"], "z_u": v["z_u"], "parameters": info["parameters"]}
 
 
 def dag_audit(folder: Path, size: int) -> None:
     """`weightmem audit` on the folders, every job (noise baselines, tables, figures, report):
-    wall time and each job's peak memory from its Snakemake benchmark record."""
-    import csv
+    wall time and each job's peak memory (the "peak memory" line of its log, as
+    bench/compute_plan.py reads it: Snakemake's max_rss samples and misses short peaks)."""
+    from compute_plan import jobs
 
     out = folder / "dag-audit"
     shutil.rmtree(out, ignore_errors=True)
@@ -181,11 +171,7 @@ def dag_audit(folder: Path, size: int) -> None:
                    env={**os.environ, "PYTHONPATH": str(ROOT / "workflow" / "scripts"),
                         "WEIGHTMEM_NO_PROGRESS": "1"})
     wall = time.perf_counter() - t
-    peaks = {}
-    for f in (out / "benchmarks").rglob("*.tsv"):
-        with open(f) as fh:
-            row = list(csv.DictReader(fh, delimiter="\t"))[-1]
-        peaks[str(f.relative_to(out / "benchmarks").with_suffix(""))] = float(row["max_rss"])
+    peaks = {j["label"]: j["peak_mb"] for j in jobs(out) if j["peak_mb"] is not None}
     top = sorted(peaks.items(), key=lambda kv: -kv[1])[:4]
     verdict = json.loads((out / "verdict.json").read_text())["verdict"]
     print(f"weightmem audit, the whole DAG ({len(peaks)} jobs): {wall:.1f} s "

@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 from weightmem.io import (FORMAT_VERSION, Layout, WeightFormatError, atomic_path, layout_size,
-                          normalise_layout)
+                          normalise_layout, weightset_file_header)
 
 SUFFIXES = (".safetensors", ".pt", ".pth")
 CUSTOM = "custom"  # arch family of layouts without a network in weightmem.nets
@@ -410,24 +410,17 @@ def write_set(src, path: str | Path, role: str, extra_rows: dict | None = None,
     files = getattr(src, "files", None)
     if files is not None:
         rows["file"] = [files[i].name for i in idx]
-    meta = {"weightmem.format": FORMAT_VERSION, "weightmem.arch": arch,
-            "weightmem.layout": json.dumps([[k, list(s)] for k, s in layout]),
-            "weightmem.provenance": json.dumps({"stage": f"audit.{role}", **(provenance or {})},
-                                               default=str)}
+    prov = {"stage": f"audit.{role}", **(provenance or {})}
 
     def header(finite: list[bool], size: int = 0) -> bytes:
-        m = {**meta, "weightmem.rows": json.dumps({**rows, "finite": finite})}
-        h = {"__metadata__": dict(sorted(m.items())),
-             "weights": {"dtype": "F32", "shape": [n, d], "data_offsets": [0, n * d * 4]}}
-        blob = json.dumps(h, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-        return blob + b" " * ((size or len(blob) + (-len(blob) % 8)) - len(blob))
+        return weightset_file_header(n, d, layout, arch, {**rows, "finite": finite}, prov, size)
 
-    size = len(header([False] * n))  # the longest the header can be: rewritten in place after
+    size = len(header([False] * n)) - 8  # the longest the header can be: rewritten in place after
     finite = []
     buf = torch.empty(d)  # one model, reused: every row read into it and written from it
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as out:
-            out.write(size.to_bytes(8, "little") + header([False] * n, size))
+            out.write(header([False] * n, size))
             for i in idx:
                 r = src.row(i, out=buf)
                 if r.numel() != d:
@@ -435,7 +428,7 @@ def write_set(src, path: str | Path, role: str, extra_rows: dict | None = None,
                                           f"expected {d}")
                 finite.append(_all_finite(r))
                 out.write(r.numpy().data if r.is_contiguous() else r.contiguous().numpy().data)
-            out.seek(8)
+            out.seek(0)
             out.write(header(finite, size))
     return {"models": n, "non_finite": [i for i, ok in enumerate(finite) if not ok],
             "runs": len(set(rows["run"]))}

@@ -23,18 +23,27 @@ def noise(source: WeightSet, std: float, count: int | None, seed: int, scale: fl
           name: str = "noise") -> WeightSet:
     """``count`` source rows (all if None or more than there are; the same rows for every std
     when called with the same seed) + N(0, (std·scale)²) per coordinate."""
+    idx, gn, rows, prov = _noise_draw(source.finite_rows().tolist(), source.rows,
+                                      source.provenance, std, count, seed, scale, name)
+    base = source.weights[torch.tensor(idx, dtype=torch.long)]
+    out = base + torch.randn(base.shape, generator=gn) * (std * scale)
+    return WeightSet(out, source.layout, source.arch, rows, prov)
+
+
+def _noise_draw(finite: list[bool], rows: dict, provenance: dict, std: float, count: int | None,
+                seed: int, scale: float, name: str):
+    """What :func:`noise` and :func:`noise_to_file` draw: the source rows (diverged models are
+    not perturbed), the noise stream, and the baseline's row columns and provenance."""
     g = torch.Generator().manual_seed(seed)
-    usable = source.finite_rows().nonzero().flatten()  # diverged models are not perturbed
-    idx = usable[_pick(len(usable), count, g)]
-    base = source.weights[idx]
+    usable = torch.tensor([i for i, ok in enumerate(finite) if ok], dtype=torch.long)
+    idx = usable[_pick(len(usable), count, g)].tolist()
     # a separate stream per amplitude keeps the chosen rows identical across amplitudes
     gn = torch.Generator().manual_seed(seed + 1 + int(round(std * 1e6)))
-    out = base + torch.randn(base.shape, generator=gn) * (std * scale)
-    rows = {k: [v[i] for i in idx.tolist()] for k, v in source.rows.items()}
-    rows["source_index"] = idx.tolist()
-    return WeightSet(out, source.layout, source.arch, rows,
-                     {**source.provenance, "stage": f"baseline:{name}", "noise_std": std,
-                      "noise_scale": scale, "seed": seed})
+    out_rows = {k: [v[i] for i in idx] for k, v in rows.items()}
+    out_rows["source_index"] = idx
+    prov = {**provenance, "stage": f"baseline:{name}", "noise_std": std, "noise_scale": scale,
+            "seed": seed}
+    return idx, gn, out_rows, prov
 
 
 NOISE_BLOCK = 1 << 22  # values per block of noise_to_file (16 MB of float32; a multiple of 16)
@@ -63,17 +72,10 @@ def noise_to_file(source_path, out_path, std: float, count: int | None, seed: in
     src = FileSource(source_path)
     d = head.dim
     row = torch.empty(d)
-    finite = []
-    for i in range(head.n):  # diverged models are not perturbed (as noise())
-        finite.append(_all_finite(src.columns(0, d, [i], out=row.view(1, d)).view(-1)))
-    usable = torch.tensor([i for i, ok in enumerate(finite) if ok], dtype=torch.long)
-    g = torch.Generator().manual_seed(seed)
-    idx = usable[_pick(len(usable), count, g)].tolist()
-    gn = torch.Generator().manual_seed(seed + 1 + int(round(std * 1e6)))
-    rows = {k: [v[i] for i in idx] for k, v in head.rows.items()}
-    rows["source_index"] = idx
-    prov = {**head.provenance, "stage": f"baseline:{name}", "noise_std": std,
-            "noise_scale": scale, "seed": seed}
+    finite = [_all_finite(src.columns(0, d, [i], out=row.view(1, d)).view(-1))
+              for i in range(head.n)]
+    idx, gn, rows, prov = _noise_draw(finite, head.rows, head.provenance, std, count, seed,
+                                      scale, name)
     m, total = len(idx), len(idx) * d
     # block boundaries: multiples of 16 from the start; a short remainder joins the last block
     bounds = list(range(0, total, block)) + [total]

@@ -259,20 +259,24 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+def _weightset_meta(arch: str, layout: Layout, rows: dict, provenance: dict) -> dict[str, str]:
+    """A weight file's weightmem metadata (the safetensors header's ``__metadata__``)."""
+    return {
+        "weightmem.format": FORMAT_VERSION,
+        "weightmem.arch": arch,
+        "weightmem.layout": json.dumps([[n, list(s)] for n, s in layout]),
+        "weightmem.rows": json.dumps({k: [_jsonable(x) for x in v] for k, v in rows.items()}),
+        "weightmem.provenance": json.dumps(provenance, default=str),
+    }
+
+
 def save_weightset(ws: WeightSet, path: str | os.PathLike) -> None:
     ws.validate(str(path))
     tensors = {"weights": ws.weights.detach().to(torch.float32).contiguous().cpu()}
     for k, t in ws.extra.items():
         tensors[f"extra.{k}"] = t.detach().contiguous().cpu()
-    meta = {
-        "weightmem.format": FORMAT_VERSION,
-        "weightmem.arch": ws.arch,
-        "weightmem.layout": json.dumps([[n, list(s)] for n, s in ws.layout]),
-        "weightmem.rows": json.dumps({k: [_jsonable(x) for x in v] for k, v in ws.rows.items()}),
-        "weightmem.provenance": json.dumps(ws.provenance, default=str),
-    }
     with atomic_path(path) as tmp:
-        _save_sorted(tensors, tmp, meta)
+        _save_sorted(tensors, tmp, _weightset_meta(ws.arch, ws.layout, ws.rows, ws.provenance))
 
 
 def arch_layout(arch: str) -> Layout:
@@ -339,48 +343,22 @@ def load_weightset(path: str | os.PathLike, expect_arch: str | None = None,
                    expect_dim: int | None = None, require_finite: bool = False) -> WeightSet:
     """Load and check a weight file; every problem names the file. Refused: anything that is not
     a weightmem safetensors file, weights that are not a float32 [N ≥ 1, D] matrix, a layout that
-    does not add up to D, an unknown ``arch`` or one whose layout differs from the file's."""
-    path = Path(path)
-    if not path.exists():
-        raise WeightFormatError(f"{path}: weight file does not exist")
-    if not path.is_file():
-        raise WeightFormatError(f"{path}: not a regular file")
+    does not add up to D, an unknown ``arch`` or one whose layout differs from the file's
+    (:func:`read_weightset_header`), then data that safetensors cannot read."""
+    head = read_weightset_header(path)
+    path = head.path
     try:
-        from safetensors import safe_open
-
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise WeightFormatError(f"{path}: not a readable safetensors file ({e})") from e
-    if meta.get("weightmem.format") != FORMAT_VERSION or "weights" not in tensors:
-        raise WeightFormatError(f"{path}: not a weightmem weight set (missing format tag or "
-                                f"'weights' tensor)")
-    w = tensors["weights"]
-    if w.dtype != torch.float32:
-        raise WeightFormatError(f"{path}: weights are {str(w.dtype).replace('torch.', '')}, "
-                                f"expected float32 (convert the file, e.g. with "
-                                f"weightmem.io.save_weightset, which writes float32)")
-    if w.dim() != 2 or w.shape[0] == 0:
-        raise WeightFormatError(f"{path}: weights must be a [N, D] matrix with N ≥ 1 models, "
-                                f"got shape {list(w.shape)}")
-    layout, rows, prov, arch = _parse_meta(path, meta)
     extra = {k[len("extra."):]: t for k, t in tensors.items() if k.startswith("extra.")}
     try:
-        ws = WeightSet(w, layout, arch, rows, prov, extra)
+        ws = WeightSet(tensors["weights"], head.layout, head.arch, head.rows, head.provenance,
+                       extra)
     except WeightFormatError as e:
         raise WeightFormatError(f"{path}: {e}") from e
-    try:  # 'custom': a researcher's layout (weightmem audit) with no network here
-        implied = ws.layout if arch.partition(":")[0] == "custom" else arch_layout(arch)
-    except ValueError as e:
-        raise WeightFormatError(f"{path}: unknown architecture '{arch}' ({e})") from e
-    if implied != ws.layout:
-        raise WeightFormatError(f"{path}: the layout does not match architecture '{arch}' "
-                                f"({layout_size(ws.layout)} values in "
-                                f"{[n for n, _ in ws.layout][:6]}, the architecture has "
-                                f"{layout_size(implied)} in {[n for n, _ in implied][:6]})")
-    if expect_arch is not None and arch != expect_arch:
-        raise WeightFormatError(f"{path}: architecture is '{arch}', expected '{expect_arch}'")
+    if expect_arch is not None and ws.arch != expect_arch:
+        raise WeightFormatError(f"{path}: architecture is '{ws.arch}', expected '{expect_arch}'")
     if expect_dim is not None and ws.dim != expect_dim:
         raise WeightFormatError(f"{path}: weight vectors have D={ws.dim}, expected {expect_dim}")
     if require_finite and not bool(ws.finite_rows().all()):
@@ -403,31 +381,42 @@ class WeightSetHeader:
     provenance: dict
 
 
+_DTYPES = {"F16": "float16", "BF16": "bfloat16", "F64": "float64", "I64": "int64",
+           "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool"}
+
+
 def read_weightset_header(path: str | os.PathLike) -> WeightSetHeader:
-    """The checks of :func:`load_weightset` that need no weights (format tag, float32 [N ≥ 1, D],
-    metadata, layout against D, against the architecture, row columns against N), each problem
-    naming the file; the weights are not read."""
+    """Every check of :func:`load_weightset` that needs no weights — a weightmem safetensors
+    file, float32 [N ≥ 1, D] weights, readable metadata, a layout that adds up to D and matches
+    the architecture, row columns of N entries — each problem naming the file; the weights are
+    not read (jobs that stream the rows: weightmem.audit.FileSource)."""
     path = Path(path)
+    if not path.exists():
+        raise WeightFormatError(f"{path}: weight file does not exist")
     if not path.is_file():
-        raise WeightFormatError(f"{path}: weight file does not exist"
-                                if not path.exists() else f"{path}: not a regular file")
+        raise WeightFormatError(f"{path}: not a regular file")
     try:
         with open(path, "rb") as f:
             size = int.from_bytes(f.read(8), "little")
+            if size == 0 or 8 + size > path.stat().st_size:
+                raise ValueError(f"header size {size} does not fit the file")
             header = json.loads(f.read(size))
-    except (OSError, ValueError, MemoryError) as e:
+        if not isinstance(header, dict):
+            raise ValueError("the header is not a JSON object")
+    except (OSError, ValueError) as e:
         raise WeightFormatError(f"{path}: not a readable safetensors file ({e})") from e
-    if not isinstance(header, dict):
-        raise WeightFormatError(f"{path}: not a readable safetensors file (bad header)")
     meta = header.get("__metadata__") or {}
     w = header.get("weights")
-    if meta.get("weightmem.format") != FORMAT_VERSION or not isinstance(w, dict):
+    if not isinstance(meta, dict) or meta.get("weightmem.format") != FORMAT_VERSION \
+            or not isinstance(w, dict):
         raise WeightFormatError(f"{path}: not a weightmem weight set (missing format tag or "
                                 f"'weights' tensor)")
     if w.get("dtype") != "F32":
-        raise WeightFormatError(f"{path}: weights are {w.get('dtype')}, expected float32")
-    shape = w.get("shape") or []
-    if len(shape) != 2 or shape[0] == 0:
+        raise WeightFormatError(f"{path}: weights are {_DTYPES.get(w.get('dtype'), w.get('dtype'))}"
+                                f", expected float32 (convert the file, e.g. with "
+                                f"weightmem.io.save_weightset, which writes float32)")
+    shape = w.get("shape")
+    if not isinstance(shape, list) or len(shape) != 2 or shape[0] == 0:
         raise WeightFormatError(f"{path}: weights must be a [N, D] matrix with N ≥ 1 models, "
                                 f"got shape {shape}")
     layout, rows, prov, arch = _parse_meta(path, meta)
@@ -439,32 +428,29 @@ def read_weightset_header(path: str | os.PathLike) -> WeightSetHeader:
         if len(col) != n:
             raise WeightFormatError(f"{path}: row column '{key}' has {len(col)} entries, "
                                     f"expected N={n}")
-    try:
+    try:  # 'custom': a researcher's layout (weightmem audit) with no network here
         implied = layout if arch.partition(":")[0] == "custom" else arch_layout(arch)
     except ValueError as e:
         raise WeightFormatError(f"{path}: unknown architecture '{arch}' ({e})") from e
     if implied != layout:
-        raise WeightFormatError(f"{path}: the layout does not match architecture '{arch}'")
+        raise WeightFormatError(f"{path}: the layout does not match architecture '{arch}' "
+                                f"({layout_size(layout)} values in "
+                                f"{[k for k, _ in layout][:6]}, the architecture has "
+                                f"{layout_size(implied)} in {[k for k, _ in implied][:6]})")
     return WeightSetHeader(path, n, d, layout, arch, rows, prov)
 
 
 def weightset_file_header(n: int, dim: int, layout: Layout, arch: str, rows: dict,
-                          provenance: dict) -> bytes:
+                          provenance: dict, size: int = 0) -> bytes:
     """The first bytes of the file :func:`save_weightset` writes for a set of these facts with
     no extra tensors (length + sorted header, padded to 8), for writers that stream the rows
-    after it: their files are byte-identical to save_weightset's."""
-    meta = {
-        "weightmem.format": FORMAT_VERSION,
-        "weightmem.arch": arch,
-        "weightmem.layout": json.dumps([[k, list(s)] for k, s in layout]),
-        "weightmem.rows": json.dumps({k: [_jsonable(x) for x in v] for k, v in rows.items()}),
-        "weightmem.provenance": json.dumps(provenance, default=str),
-    }
-    h = {"__metadata__": dict(sorted(meta.items())),
+    after it: their files are byte-identical to save_weightset's. ``size``: pad the header to
+    that many bytes instead (a header rewritten in place once the rows are written)."""
+    h = {"__metadata__": dict(sorted(_weightset_meta(arch, layout, rows, provenance).items())),
          "weights": {"dtype": "F32", "shape": [n, dim], "data_offsets": [0, n * dim * 4]}}
     blob = json.dumps(h, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    blob += b" " * (-len(blob) % 8)
-    return len(blob).to_bytes(8, "little") + blob
+    size = size or len(blob) + (-len(blob) % 8)
+    return size.to_bytes(8, "little") + blob + b" " * (size - len(blob))
 
 
 # ---------------------------------------------------------------------- other small artefacts

@@ -6,6 +6,7 @@ import logging
 import os
 import random
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -125,13 +126,27 @@ class ScriptContext:
         atexit.register(log_peak_memory, self.log)
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: the kernel's high-water mark of its own memory
+    (VmHWM). Not ru_maxrss where /proc is there: Linux carries the parent's high-water mark
+    across fork + exec into it (bench/audit.py measured 3.1 GB for a 0.7 GB audit whose parent
+    had held 2.3 GB)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 def log_peak_memory(log: logging.Logger) -> None:
     """The job's true peak memory, logged at exit: the kernel's RSS high-water mark (Snakemake's
     benchmark ``max_rss`` polls every 30 s after the first 15 s and misses short peaks), and on
     CUDA the most GPU memory torch allocated. The compute plan (bench/compute_plan.py) reads it."""
-    import resource
-
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    peak_mb = peak_rss_mb()
     gpu = ""
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         gpu = f", GPU {torch.cuda.max_memory_allocated() / 2**20:.0f} MB allocated"

@@ -170,14 +170,20 @@ def nearest_streamed(target, ref, k: int = 1, exclude_self: bool = False, offset
         bad[r, r + offset] = True
     approx[bad] = float("inf")
     cand = _select(approx, tol, k)
-    sure = (tol <= rel_exact * approx) if rel_exact > 0 else torch.zeros_like(bad)
-    pairs = [(m, n) for m, row in enumerate(cand) for n in row if not sure[m, n]]
+    # per candidate: pass 1's value where it is already that accurate, else None (pass 2)
+    if rel_exact > 0:
+        sure = tol <= rel_exact * approx
+        kept = [[float(approx[m, n]) if sure[m, n] else None for n in row]
+                for m, row in enumerate(cand)]
+    else:
+        kept = [[None] * len(row) for row in cand]
+    pairs = [(m, n) for m, row in enumerate(cand) for n, v in zip(row, kept[m]) if v is None]
     exact = iter(_exact_pairs(target, ref, pairs, chunk).tolist())
     kk = min(k, N)
     dist = torch.full((M, max(kk, 0)), float("inf"), dtype=torch.float64)
     idx = torch.zeros(M, max(kk, 0), dtype=torch.long)
     for m, row in enumerate(cand):  # pass 2's values in the order of ``pairs``
-        vals = [float(approx[m, n]) if sure[m, n] else next(exact) for n in row]
+        vals = [next(exact) if v is None else v for v in kept[m]]
         order = sorted(range(len(row)), key=lambda i: (vals[i], row[i]))[:kk]
         for q, i in enumerate(order):
             dist[m, q], idx[m, q] = vals[i], row[i]

@@ -34,9 +34,16 @@ def heatmap(gen: WeightSet, train: WeightSet, distance: str, title: str, n_gen: 
         arch = get_arch(train.arch)
         neigh = torch.stack([torch.stack([arch.permute_hidden(neigh[g, j], perms[g, j])
                                           for j in range(neigh.shape[1])]) for g in range(n_gen)])
-    rng = np.random.default_rng(seed)
-    cols = np.sort(rng.choice(gen.dim, size=min(n_idx, gen.dim), replace=False))
-    return plots.heatmap(sub.weights.numpy(), neigh.numpy(), cols, title, d.numpy())
+    return _draw_heatmap(sub.weights, neigh, d, title, n_idx, seed)
+
+
+def _draw_heatmap(gen_w: torch.Tensor, neigh: torch.Tensor, d: torch.Tensor, title: str,
+                  n_idx: int, seed: int):
+    """``n_idx`` seeded columns of the generated models [G, D] above their neighbours
+    [G, k, D] (distances [G, k])."""
+    dim = gen_w.shape[1]
+    cols = np.sort(np.random.default_rng(seed).choice(dim, size=min(n_idx, dim), replace=False))
+    return plots.heatmap(gen_w.numpy(), neigh.numpy(), cols, title, d.numpy())
 
 
 class _FirstRows:
@@ -69,11 +76,8 @@ def heatmap_from_files(gen_path, train_path, distance: str, title: str, n_gen: i
     n_gen = min(n_gen, head.n)
     gsrc, tsrc = FileSource(gen_path), FileSource(train_path)
     d, idx = nearest_streamed(_FirstRows(gsrc, n_gen), tsrc, k=k)
-    gen_w = gsrc.columns(0, head.dim, range(n_gen))
     neigh = torch.stack([tsrc.columns(0, head.dim, row.tolist()) for row in idx])
-    rng = np.random.default_rng(seed)
-    cols = np.sort(rng.choice(head.dim, size=min(n_idx, head.dim), replace=False))
-    return plots.heatmap(gen_w.numpy(), neigh.numpy(), cols, title, d.numpy())
+    return _draw_heatmap(gsrc.columns(0, head.dim, range(n_gen)), neigh, d, title, n_idx, seed)
 
 
 def min_distance_label(distance: str, histogram_reference: str | None = None) -> str:
