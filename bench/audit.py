@@ -1,20 +1,21 @@
 """Benchmark (not a test) of `weightmem audit` in weight space: 100 training + 50 generated +
 50 held-out ResNet-18 state dicts (11.7M parameters each at --scale 1, ~9 GB of fp32; --scale s
 shrinks the widths so a model has ~s × 11.7M), written here as folders of .safetensors files,
-then audited as the DAG does it: import into WeightSets (one model in memory at a time), nearest
-and second-nearest training model of every set streamed by column chunks, the Z_U verdict.
-Prints wall time per phase, the audit's peak memory (its own process) and its read throughput
-against `cat` of the same files (both with the files in the page cache, as just written), and
-against the floor of the import — `cat` plus writing as many bytes to new files in the same
-folder (the WeightSets it must write), and the tables against the machine's arithmetic limit
-for them — the same float64 Gram products on data already in memory — all measured in the same
-run. With --cold (root only) the audit and `cat` are also timed with the page cache emptied
-before each, as for checkpoints written long ago.
+then audited as the DAG does it: the sets linked in place (no copy), the three tables —
+nearest and second-nearest training model of every model — in one pass over the files' columns
+(every file read once), the Z_U verdict. Prints wall time per phase, the audit's peak memory
+(its own process) and its read throughput against `cat` of the same files (the files in the
+page cache, as just written), and the tables' arithmetic floor — the same float64 Gram
+products on data already in memory — all measured in the same run. --compare also times the
+way before (sets copied into WeightSets, each table streamed on its own); --cold (root only)
+times cat and the audit with the page cache emptied before each, as for checkpoints written
+long ago.
 
 With --dag, the whole `weightmem audit` (noise baselines, tables, figures, report) also runs on
 the files: its wall time and each job's peak memory (Snakemake's benchmark records).
 
-    python bench/audit.py --scale 0.1 [--dir /tmp/bench-audit] [--threads 2] [--cold] [--dag]
+    python bench/audit.py --scale 0.1 [--dir /tmp/bench-audit] [--threads 2] [--compare]
+        [--cold] [--dag]
 
 With --dir, files already there from an earlier run at the same scale are reused (and kept).
 """
@@ -66,22 +67,6 @@ def write(folder: Path, scale: float, seed: int = 0) -> int:
     return sum(s.numel() for s in shapes.values())
 
 
-def write_floor(folder: Path, size: int, piece: int) -> float:
-    """Seconds to write ``size`` bytes to three new files in ``folder`` from one reused buffer of
-    ``piece`` bytes, as the import writes its WeightSets (then removed)."""
-    buf = bytearray(piece)
-    t = time.perf_counter()
-    for k in range(3):
-        path = folder / f"floor{k}.tmp"
-        with open(path, "wb") as f:
-            for _ in range(round(size / 3 / piece)):
-                f.write(buf)
-    elapsed = time.perf_counter() - t
-    for k in range(3):
-        os.remove(folder / f"floor{k}.tmp")
-    return elapsed
-
-
 def drop_caches() -> bool:
     """Write back and empty the page cache (root only), so the next reads come from the disk."""
     os.sync()
@@ -101,40 +86,40 @@ def timed_cat(folder: Path) -> float:
 
 
 def gemm_floor(dim: int, threads: int, memory: float = 256e6) -> float:
-    """Seconds of the float64 Gram products behind the three tables (training × training,
-    generated × training, held-out × training over ``dim`` columns, in the column chunks
-    weightmem.evaluation.weights.nearest_streamed uses) on random data already in memory: the
+    """Seconds of the float64 Gram products behind the three tables in one pass (every set's
+    rows × the training rows, over ``dim`` columns, in the column chunks
+    weightmem.evaluation.weights.nearest_fused uses) on random data already in memory: the
     machine's arithmetic limit for the tables."""
     import torch
 
     torch.set_num_threads(threads)
-    n_t = SETS["T"]
-    total = 0.0
-    for m, same in ((n_t, True), (SETS["G"], False), (SETS["H"], False)):
-        chunk = max(1, min(dim, int(memory // (8 * (m + (0 if same else n_t))))))
-        b = torch.randn(n_t, chunk, dtype=torch.float64)
-        a = b if same else torch.randn(m, chunk, dtype=torch.float64)
-        gram = torch.zeros(m, n_t, dtype=torch.float64)
-        gram.addmm_(a, b.T)  # warm-up
-        t = time.perf_counter()
-        for c in range(0, dim, chunk):
-            w = min(chunk, dim - c)
-            gram.addmm_(a[:, :w], b[:, :w].T)
-        total += time.perf_counter() - t
-    return total
+    rows, n_t = sum(SETS.values()), SETS["T"]
+    chunk = max(1, min(dim, int(memory // (8 * rows))))
+    a = torch.randn(rows, chunk, dtype=torch.float64)
+    gram = torch.zeros(rows, n_t, dtype=torch.float64)
+    gram.addmm_(a, a[:n_t].T)  # warm-up
+    t = time.perf_counter()
+    for c in range(0, dim, chunk):
+        w = min(chunk, dim - c)
+        gram.addmm_(a[:, :w], a[:n_t, :w].T)
+    return time.perf_counter() - t
 
 
-def child(folder: Path, threads: int) -> dict:
+def child(folder: Path, threads: int, mode: str) -> dict:
     """The audit in a fresh process: its peak memory is the audit's own."""
     r = subprocess.run([sys.executable, __file__, "--child", str(folder), "--threads",
-                        str(threads)], capture_output=True, text=True, check=True)
+                        str(threads), "--mode", mode], capture_output=True, text=True,
+                       check=True)
     for role in ("training", "generated", "heldout"):
         (folder / f"{role}.safetensors").unlink(missing_ok=True)
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def audit(folder: Path, threads: int) -> dict:
-    """The audit in this process (run as a child: its peak memory is the audit's own)."""
+def audit(folder: Path, threads: int, mode: str) -> dict:
+    """The audit in this process (run as a child: its peak memory is the audit's own). ``mode``
+    ``fused``: as the DAG does it — the sets linked in place, the three tables in one pass over
+    the files (weightmem.evaluation.weightspace.tables); ``copy``: the way before — the sets
+    copied into WeightSets, each table streamed on its own (the training set read three times)."""
     import torch
 
     from weightmem import audit as A
@@ -145,14 +130,18 @@ def audit(folder: Path, threads: int) -> dict:
     out = {r: folder / f"{r}.safetensors" for r in ("training", "generated", "heldout")}
     t0 = time.perf_counter()
     info = A.import_sets({"training": str(folder / "T"), "generated": str(folder / "G"),
-                          "heldout": str(folder / "H")}, out)
+                          "heldout": str(folder / "H"),
+                          "import": "link" if mode == "fused" else "copy"}, out)
     t1 = time.perf_counter()
-    tables = {r: weightspace.table(r, out[r], out["training"], "plain", r == "training")
-              for r in ("training", "generated", "heldout")}
+    if mode == "fused":
+        tables = weightspace.tables(out, out["training"])
+    else:
+        tables = {r: weightspace.table(r, out[r], out["training"], "plain", r == "training")
+                  for r in ("training", "generated", "heldout")}
     t2 = time.perf_counter()
     v, _ = copying.audit(tables["training"], tables["generated"], tables["heldout"])
     return {"import_s": t1 - t0, "tables_s": t2 - t1,
-            "peak_mb": peak_rss_mb(),
+            "peak_mb": peak_rss_mb(), "median_generated": v["median_generated"],
             "verdict": v["verdict"], "z_u": v["z_u"], "parameters": info["parameters"]}
 
 
@@ -187,12 +176,15 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--cold", action="store_true",
                    help="also time cat and the audit with the page cache emptied (root only)")
+    p.add_argument("--compare", action="store_true",
+                   help="also time the way before: copied WeightSets, one table at a time")
     p.add_argument("--dag", action="store_true",
                    help="also run the whole `weightmem audit` (all its jobs) on the files")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--mode", default="fused", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
-        print(json.dumps(audit(Path(a.child), a.threads)))
+        print(json.dumps(audit(Path(a.child), a.threads, a.mode)))
         return
     folder = Path(a.dir or tempfile.mkdtemp(prefix="bench-audit-"))
     try:
@@ -202,52 +194,48 @@ def main() -> None:
         size = sum(Path(f).stat().st_size for f in files)
         timed_cat(folder)  # the files into the page cache (a --dir of an earlier --cold run)
         cat_s = timed_cat(folder)
-        floor_s = write_floor(folder, size, 4 * params)
-        os.sync()
-        res = child(folder, a.threads)
+        res = child(folder, a.threads, "fused")
         gemm_s = gemm_floor(params, a.threads)
-        cold = None
+        print(f"{len(files)} state dicts of {params:,} parameters ({size / 1e9:.2f} GB); "
+              f"{a.threads} threads")
+        print(f"cat of the files: {cat_s:.2f} s ({size / cat_s / 1e9:.2f} GB/s)")
+        print(f"float64 Gram products of the three tables on data in memory: {gemm_s:.2f} s = "
+              f"{gemm_s / cat_s:.1f}x cat (the arithmetic floor: the tables cannot run at more "
+              f"than {100 * cat_s / gemm_s:.0f}% of cat's speed on {a.threads} threads)")
+
+        def report(label: str, c_s: float, r: dict) -> float:
+            total = r["import_s"] + r["tables_s"]
+            print(f"{label}import (sets linked in place): {r['import_s']:.2f} s; tables (one "
+                  f"pass, every file read once): {r['tables_s']:.2f} s")
+            print(f"{label}total {total:.2f} s: {size / total / 1e9:.2f} GB/s = "
+                  f"{100 * c_s / total:.0f}% of cat's speed, "
+                  f"{100 * max(c_s, gemm_s) / total:.0f}% of the floor max(cat, Gram); peak "
+                  f"memory {r['peak_mb']:.0f} MB; verdict {r['verdict']} (Z_U {r['z_u']:.2f})")
+            return total
+
+        total = report("", cat_s, res)
+        if a.compare:
+            old = child(folder, a.threads, "copy")
+            old_total = old["import_s"] + old["tables_s"]
+            same = old["median_generated"] == res["median_generated"] and \
+                old["z_u"] == res["z_u"]
+            print(f"the way before (copied WeightSets, each table streamed on its own): import "
+                  f"{old['import_s']:.2f} s + tables {old['tables_s']:.2f} s = {old_total:.2f} s "
+                  f"({100 * cat_s / old_total:.0f}% of cat; peak {old['peak_mb']:.0f} MB): "
+                  f"now {old_total / total:.1f}x faster; same verdict, Z_U and median: "
+                  f"{'yes' if same and old['verdict'] == res['verdict'] else 'NO'}")
+        if a.dag:
+            dag_audit(folder, size)
         if a.cold:
             if drop_caches():
                 cold_cat = timed_cat(folder)
                 drop_caches()
-                cold = (cold_cat, child(folder, a.threads))
+                cold = child(folder, a.threads, "fused")
+                print(f"cold page cache: cat {cold_cat:.2f} s "
+                      f"({size / cold_cat / 1e9:.2f} GB/s)")
+                report("cold: ", cold_cat, cold)
             else:
                 print("--cold: the page cache cannot be emptied here (not root): skipped")
-        # bytes the audit reads: the input files once (import), then the WeightSets: training
-        # three times (as reference for each set) and generated / held-out once each
-        ws = size  # the WeightSets hold the same values
-        read = size + ws * (3 * 100 + 50 + 50) / 200
-        print(f"{len(files)} state dicts of {params:,} parameters ({size / 1e9:.2f} GB); "
-              f"{a.threads} threads")
-        print(f"cat of the files: {cat_s:.2f} s ({size / cat_s / 1e9:.2f} GB/s)")
-        print(f"writing as many bytes to new files: {floor_s:.2f} s "
-              f"({size / floor_s / 1e9:.2f} GB/s); the import's floor: cat + write = "
-              f"{cat_s + floor_s:.2f} s")
-        print(f"float64 Gram products of the three tables on data in memory: {gemm_s:.2f} s "
-              f"(the tables' arithmetic floor)")
-
-        def report(label: str, c_s: float, r: dict) -> None:
-            print(f"{label}import (read folders, write WeightSets): {r['import_s']:.2f} s "
-                  f"({size / r['import_s'] / 1e9:.2f} GB/s read, "
-                  f"{100 * c_s / r['import_s']:.0f}% of cat, "
-                  f"{100 * (c_s + floor_s) / r['import_s']:.0f}% of cat + write)")
-            print(f"{label}tables (nearest + second nearest, streamed): {r['tables_s']:.2f} s "
-                  f"({(read - size) / r['tables_s'] / 1e9:.2f} GB/s; "
-                  f"{100 * gemm_s / r['tables_s']:.0f}% of the Gram floor's speed)")
-            total = r["import_s"] + r["tables_s"]
-            print(f"{label}total {total:.2f} s; read throughput {read / total / 1e9:.2f} GB/s = "
-                  f"{100 * (read / total) / (size / c_s):.0f}% of cat counting every byte read "
-                  f"(the WeightSets re-read), {size / total / 1e9:.2f} GB/s = "
-                  f"{100 * c_s / total:.0f}% of cat counting the input files once; peak memory "
-                  f"{r['peak_mb']:.0f} MB; verdict {r['verdict']} (Z_U {r['z_u']:.2f})")
-
-        report("", cat_s, res)
-        if a.dag:
-            dag_audit(folder, size)
-        if cold:
-            print(f"cold page cache: cat {cold[0]:.2f} s ({size / cold[0] / 1e9:.2f} GB/s)")
-            report("cold: ", cold[0], cold[1])
     finally:
         if not a.dir:
             shutil.rmtree(folder, ignore_errors=True)

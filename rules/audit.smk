@@ -1,6 +1,7 @@
 # weightmem audit (weightmem.methods.audit): a researcher's training / generated / held-out
-# models read from their files; the shared DAG does baselines, tables, figures and the report;
-# the verdict is the Z_U data-copying test. `snakemake audit` (what `weightmem audit` runs).
+# models read from their files (folders of float32 .safetensors linked in place, the rest
+# copied); the shared DAG does baselines, tables, figures and the report; the verdict is the Z_U
+# data-copying test. `snakemake audit` (what `weightmem audit` runs).
 
 
 localrules:
@@ -61,3 +62,33 @@ rule audit:
     input:
         f"{R}/verdict.json",
         f"{R}/report.html",
+
+
+# Weight space only, plain L2 (the default audit): the three tables in one pass over the columns,
+# every file read once (weightmem.evaluation.weightspace.tables); otherwise the shared `table`
+# rule makes each table.
+if "audit" in METHODS and M("audit").behaviour == "none" and distance_of("audit") == "plain":
+
+    ruleorder: audit_tables > table
+
+    rule audit_tables:
+        input:
+            training=f"{R}/audit/weights/training.safetensors",
+            generated=f"{R}/audit/weights/generated.safetensors",
+            heldout=f"{R}/audit/weights/heldout.safetensors",
+        output:
+            training=f"{R}/audit/tables/training.csv",
+            generated=f"{R}/audit/tables/generated.csv",
+            heldout=f"{R}/audit/tables/heldout.csv",
+        log:
+            logs("audit/tables"),
+        benchmark:
+            bench("audit/tables")
+        threads: 2
+        resources:
+            mem_mb=need("audit_tables"),
+            runtime=720,
+        conda:
+            "../envs/eval.yaml"
+        script:
+            "../workflow/scripts/audit_tables.py"

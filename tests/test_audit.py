@@ -460,3 +460,146 @@ def test_weightmem_audit_with_behaviour(zoo, tmp_path, network):
     assert "Audit verdict: copies" in head and f"{v['z_u']:.2f}" in head
     assert "figures/audit/performance_vs_novelty.png" in page
     assert "figures/audit/decision_boundary.png" in page and "F3 audit: copies" in page
+
+
+# ---------------------------------------------------------------- one pass, sets read in place
+def _fused_case(seed=5, D=3000):
+    g = torch.Generator().manual_seed(seed)
+    T = torch.randn(25, D, generator=g) * 0.05 + 40.0  # large norms, small spread
+    T[11, 7] = float("nan")
+    G = torch.cat([T[:6] + 1e-4 * torch.randn(6, D, generator=g),
+                   torch.randn(5, D, generator=g) * 0.05 + 40.0])
+    G[8, 0] = float("inf")
+    H = torch.randn(9, D, generator=g) * 0.05 + 40.0
+    H[2] = T[3] + 2e-4 * torch.randn(D, generator=g)  # a held-out near-copy too
+    return T, G, H
+
+
+@pytest.mark.parametrize("follow", [True, False])
+def test_fused_tables_equal_the_streamed_ones(monkeypatch, follow):
+    """One pass for the three tables gives the neighbours and (to float32) the distances of
+    nearest_streamed's exact path; near pairs are followed during the pass (no second read),
+    or, when they are not, recomputed by a second read."""
+    from weightmem.evaluation import weights as Wt
+
+    T, G, H = _fused_case()
+    t = Wt.ArraySource(T)
+    srcs = {"training": t, "generated": Wt.ArraySource(G), "heldout": Wt.ArraySource(H)}
+    second = []
+    real = Wt._exact_pairs
+    monkeypatch.setattr(Wt, "_exact_pairs", lambda *a: second.append(len(a[2])) or real(*a))
+    if not follow:
+        monkeypatch.setattr(Wt, "TRACK_PER_ROW", 0)
+    out = Wt.nearest_fused(srcs, t, k=2, memory=8 * 64 * 173)  # many chunks, a ragged last
+    reads = list(second)  # nearest_streamed's own (below) not counted
+    for name, src in srcs.items():
+        d, i = real.__globals__["nearest_streamed"](src, t, k=2, exclude_self=src is t)
+        d1, i1, ok = out[name]
+        fin = torch.isfinite(d[:, 0])
+        assert torch.equal(ok, torch.isfinite(src.weights).all(1)), name
+        assert torch.equal(i1[fin], i[fin]) and torch.isinf(d1[~fin]).all(), name
+        ulp = torch.finfo(torch.float32).eps * d[fin]
+        assert ((d1[fin] - d[fin]).abs() <= ulp).all(), name
+    if follow:
+        assert reads == []  # every near pair was followed: each value read once
+    else:
+        # the near-copies of rows 1..5 and the held-out one (row 0, the centre, is exact anyway)
+        assert reads == [6]
+
+
+def test_fused_tables_are_exact_at_large_norms():
+    from weightmem.evaluation.weights import ArraySource, nearest_fused
+
+    g = torch.Generator().manual_seed(0)
+    D = 200_000
+    ref = torch.randn(16, D, generator=g) * (2800 / D ** 0.5)
+    tgt = ref[5:6] + torch.randn(1, D, generator=g) * (2.8e-5 / D ** 0.5)
+    true = float(((tgt.double() - ref[5:6].double()) ** 2).sum().sqrt())
+    t = ArraySource(ref)
+    d, i, ok = nearest_fused({"t": t, "g": ArraySource(tgt)}, t, k=1, memory=8 * 17 * 9000)["g"]
+    assert int(i) == 5 and float(d) == pytest.approx(true, rel=1e-4) and bool(ok.all())
+
+
+def test_linked_import_reads_the_files_in_place(tmp_path):
+    """Folders of float32 safetensors are linked, not copied: the same rows, tables, noise
+    baselines; .pt files and other dtypes are copied."""
+    from weightmem.baselines import noise_to_file
+    from weightmem.evaluation import weightspace
+    from weightmem.io import load_weightset
+
+    g = torch.Generator().manual_seed(2)
+    models = [_mlp(g, h=40) for _ in range(12)]
+    gen = [{k: v + 1e-3 * torch.randn(v.shape, generator=g) for k, v in m.items()}
+           for m in models[:5]]
+    gen[3]["fc1.bias"][2] = float("nan")
+    t, gfold = _folder(tmp_path / "T", models), _folder(tmp_path / "G", gen)
+    h = _folder(tmp_path / "H", [_mlp(g, h=40) for _ in range(4)], suffix=".pt")
+    sets = {"training": str(t), "generated": str(gfold), "heldout": str(h)}
+    link, copy = _out(tmp_path / "link"), _out(tmp_path / "copy")
+    for o in (link, copy):
+        o["training"].parent.mkdir()
+    info = A.import_sets(sets, link)
+    A.import_sets({**sets, "import": "copy"}, copy)
+    assert info["sets"]["training"].get("linked") and info["sets"]["generated"].get("linked")
+    assert not info["sets"]["heldout"].get("linked")  # .pt: copied
+    assert info["sets"]["generated"]["non_finite"] is None
+    from safetensors import safe_open
+
+    with safe_open(str(link["training"]), framework="pt") as f:
+        assert list(f.keys()) == ["link"]  # no values: they stay in the state dicts
+    assert link["training"].stat().st_size < 12 * info["parameters"] * 4
+    for r in link:
+        a, b = load_weightset(link[r]), load_weightset(copy[r])
+        assert torch.equal(torch.nan_to_num(a.weights), torch.nan_to_num(b.weights)), r
+        assert a.layout == b.layout and a.arch == b.arch == "mlp:4-40-3" and a.rows["run"] == \
+            b.rows["run"]
+        cols = A.FileSource(link[r]).columns(17, 150, rows=[3, 0])
+        assert torch.equal(torch.nan_to_num(cols), torch.nan_to_num(b.weights[[3, 0], 17:150]))
+    fused = weightspace.tables(link, link["training"], memory=8 * 21 * 50)
+    for r in link:
+        one = weightspace.table(r, copy[r], copy["training"], "plain", r == "training")
+        assert fused[r]["nearest_by_l2"].equals(one["nearest_by_l2"]), r
+        assert np.allclose(fused[r].min_l2, one.min_l2, rtol=2e-7, equal_nan=True), r
+        assert fused[r].finite.tolist() == one.finite.tolist(), r
+    assert fused["generated"].finite.tolist() == [True, True, True, False, True]
+    assert C.non_finite(info["sets"], fused)["generated"] == [3]
+    noise_to_file(link["training"], tmp_path / "n1.safetensors", 0.01, 6, seed=1)
+    noise_to_file(copy["training"], tmp_path / "n2.safetensors", 0.01, 6, seed=1)
+    assert torch.equal(load_weightset(tmp_path / "n1.safetensors").weights,
+                       load_weightset(tmp_path / "n2.safetensors").weights)
+    # a linked WeightSet is an input too (as a single file)
+    again = A.open_set(link["generated"], ["fc2.*"])
+    assert torch.equal(again.row(1), load_weightset(copy["generated"]).weights[1, -(3 * 40 + 3):])
+
+
+def test_a_linked_set_refuses_changed_missing_or_corrupt_files(tmp_path):
+    import os
+
+    from safetensors import safe_open
+
+    from weightmem.io import LINK_KEY, WeightFormatError, read_weightset_header
+
+    g = torch.Generator().manual_seed(0)
+    t = _folder(tmp_path / "T", [_mlp(g) for _ in range(4)])
+    out = _out(tmp_path)
+    A.import_sets({"training": str(t), "generated": str(t), "heldout": str(t)}, out)
+    assert read_weightset_header(out["training"]).n == 4
+    f = t / "run2_step1.safetensors"
+    st = f.stat()
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    with pytest.raises(WeightFormatError, match="row 2 is read from .*run2_step1.safetensors, "
+                                                "which changed since the import"):
+        A.FileSource(out["training"])
+    f.unlink()
+    with pytest.raises(WeightFormatError, match="run2_step1.safetensors, which no longer exists"):
+        read_weightset_header(out["generated"])
+    with safe_open(str(out["heldout"]), framework="pt") as fh:
+        meta = fh.metadata()
+    link = json.loads(meta[LINK_KEY])
+    link[0][3][0][1] -= 1  # segments no longer cover the row
+    from weightmem.io import _save_sorted
+
+    _save_sorted({"link": torch.zeros(0, dtype=torch.uint8)}, tmp_path / "bad.safetensors",
+                 {**meta, LINK_KEY: json.dumps(link)})
+    with pytest.raises(WeightFormatError, match="bad.safetensors: corrupt link"):
+        read_weightset_header(tmp_path / "bad.safetensors")

@@ -298,7 +298,7 @@ def test_the_audit_command_picks_the_distance(tmp_path, layout, model, want):
     args = argparse.Namespace(out=str(tmp_path / "o"), noise="0.01", training=str(T),
                               generated=str(T), heldout=None, keys=None, model=model, arch=None,
                               behaviour="digits" if model else None, alpha=0.01,
-                              holdout_fraction=0.25)
+                              holdout_fraction=0.25, copy=False)
     assert audit_config(args)["audit"]["distance"] == want
 
 

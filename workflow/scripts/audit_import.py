@@ -12,6 +12,8 @@ info = audit.import_sets(snakemake.params.section,  # noqa: F821
                          log=ctx.log.info)
 for role, s in info["sets"].items():
     ctx.log.info("%s: %d models of %d parameters, %d runs, non-finite rows %s", role, s["models"],
-                 info["parameters"], s["runs"], s["non_finite"] or "none")
+                 info["parameters"], s["runs"],
+                 "found by the tables (linked)" if s["non_finite"] is None
+                 else s["non_finite"] or "none")
 with atomic_path(out.inputs, suffix=".json") as tmp:
     tmp.write_text(json.dumps(info, indent=1))

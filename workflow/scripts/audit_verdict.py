@@ -19,7 +19,7 @@ inputs = json.loads(open(i.inputs).read())
 out.update({"heldout_source": inputs["heldout_source"], "parameters": inputs["parameters"],
             "arch": inputs["arch"], "distance": str(tables["generated"]["distance"].iloc[0]),
             "distance_note": inputs.get("distance_note"),
-            "non_finite": {r: v["non_finite"] for r, v in inputs["sets"].items()}})
+            "non_finite": copying.non_finite(inputs["sets"], tables)})
 if method.behaviour != "none":  # accuracy and novelty per set; noise baselines beaten
     from pathlib import Path
 

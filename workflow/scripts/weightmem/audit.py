@@ -1,6 +1,8 @@
 """Audit any generator's weights: read training / generated / held-out models from a researcher's
 files into WeightSets, streaming, with every problem named (``weightmem audit``; docs in README
-"Audit your own generator").
+"Audit your own generator"). A folder of float32 ``.safetensors`` state dicts is linked in place
+(:func:`write_link`: a WeightSet whose rows are byte ranges of the files, nothing copied); other
+inputs are copied (:func:`write_set`), as is everything with ``import: copy``.
 
 A set is given as one path:
 
@@ -245,8 +247,17 @@ class MatrixSet:
                 shapes = {k: tuple(f.get_slice(k).get_shape()) for k in names}
         except Exception as e:  # noqa: BLE001
             raise AuditInputError(f"{path}: not a readable safetensors file ({e})") from e
+        from weightmem.io import LINK_KEY, read_weightset_header
+
         self.path, self.arch, self.rows = path, CUSTOM, {}
-        if meta.get("weightmem.format") == FORMAT_VERSION and "weights" in names:
+        self._linked = None
+        if meta.get("weightmem.format") == FORMAT_VERSION and LINK_KEY in meta:
+            head = read_weightset_header(path)  # a linked WeightSet: rows read through the link
+            self._linked = FileSource(path, head)
+            self.key, self.layout, self.arch, self.rows = "weights", head.layout, head.arch, \
+                head.rows
+            shapes = {"weights": (head.n, head.dim)}
+        elif meta.get("weightmem.format") == FORMAT_VERSION and "weights" in names:
             self.key = "weights"
             self.layout = normalise_layout(json.loads(meta["weightmem.layout"]))
             self.arch = meta.get("weightmem.arch", CUSTOM)
@@ -300,6 +311,10 @@ class MatrixSet:
         row (float32 files without --keys straight into ``out``)."""
         import os
 
+        if self._linked is not None:
+            full = self._linked.columns(0, self.full_dim, [i])[0]
+            out = torch.empty(self.dim) if out is None else out
+            return out.copy_(full if self._cols is None else full[self._cols])
         if self._entry is None:
             entries, _ = safetensors_header(self.path)
             self._entry = entries[self.key]
@@ -387,11 +402,10 @@ def mlp_arch(layout: Layout) -> tuple[str, Layout] | None:
     return None
 
 
-def write_set(src, path: str | Path, role: str, extra_rows: dict | None = None,
-              select: list[int] | None = None, provenance: dict | None = None,
-              arch: str | None = None) -> dict:
-    """Write rows ``select`` (default all) of ``src`` as a WeightSet, one model at a time (memory:
-    one model). Returns what the report says about the set: models, non-finite rows, runs."""
+def _set_facts(src, role: str, extra_rows: dict | None, select: list[int] | None,
+               provenance: dict | None, arch: str | None):
+    """What a written set says about rows ``select`` (default all) of ``src``: (rows, layout in
+    the architecture's names, arch, row columns, provenance)."""
     idx = list(range(src.n)) if select is None else list(select)
     if not idx:
         raise AuditInputError(f"{role} set: no models")
@@ -405,12 +419,20 @@ def write_set(src, path: str | Path, role: str, extra_rows: dict | None = None,
             raise AuditInputError(f"{role} set: its parameters do not match architecture "
                                   f"'{arch}'")
         layout = named
-    n, d = len(idx), src.dim
-    rows = {"run": [src.runs[i] for i in idx], "role": [role] * n, **(extra_rows or {})}
+    rows = {"run": [src.runs[i] for i in idx], "role": [role] * len(idx), **(extra_rows or {})}
     files = getattr(src, "files", None)
     if files is not None:
         rows["file"] = [files[i].name for i in idx]
-    prov = {"stage": f"audit.{role}", **(provenance or {})}
+    return idx, layout, arch, rows, {"stage": f"audit.{role}", **(provenance or {})}
+
+
+def write_set(src, path: str | Path, role: str, extra_rows: dict | None = None,
+              select: list[int] | None = None, provenance: dict | None = None,
+              arch: str | None = None) -> dict:
+    """Write rows ``select`` (default all) of ``src`` as a WeightSet, one model at a time (memory:
+    one model). Returns what the report says about the set: models, non-finite rows, runs."""
+    idx, layout, arch, rows, prov = _set_facts(src, role, extra_rows, select, provenance, arch)
+    n, d = len(idx), src.dim
 
     def header(finite: list[bool], size: int = 0) -> bytes:
         return weightset_file_header(n, d, layout, arch, {**rows, "finite": finite}, prov, size)
@@ -434,6 +456,57 @@ def write_set(src, path: str | Path, role: str, extra_rows: dict | None = None,
             "runs": len(set(rows["run"]))}
 
 
+def link_segments(src, i: int) -> tuple[list, int, int] | None:
+    """Where model ``i`` of ``src`` lies in its file, as float32 values in ``src.layout`` order:
+    (segments [[start, stop, byte offset], ...] with back-to-back tensors merged, file size,
+    mtime_ns); None where it cannot be read in place (not a folder of safetensors files, or a
+    kept tensor that is not float32)."""
+    files = getattr(src, "files", None)
+    if files is None or files[i].suffix != ".safetensors":
+        return None
+    f = src._first if i == 0 else _File(files[i], src.keys)
+    if sorted(f.layout) != sorted(src.layout):
+        raise AuditInputError(f"layouts differ: {files[0]} and {files[i]}: "
+                              f"{_differ(src.layout, f.layout)}")
+    segments, pos = [], 0
+    for k, shape in src.layout:
+        e = f._entries[k]
+        if e["dtype"] != "F32":
+            return None
+        n, a = math.prod(shape), e["offsets"][0]
+        if segments and segments[-1][2] + 4 * (segments[-1][1] - segments[-1][0]) == a:
+            segments[-1][1] = pos + n
+        else:
+            segments.append([pos, pos + n, a])
+        pos += n
+    st = files[i].stat()
+    return segments, st.st_size, st.st_mtime_ns
+
+
+def write_link(src, path: str | Path, role: str, select: list[int] | None = None,
+               provenance: dict | None = None, arch: str | None = None) -> dict | None:
+    """Write rows ``select`` of the folder set ``src`` as a linked WeightSet: the header of a
+    WeightSet whose rows are read in place from the state-dict files (weightmem.io LINK_KEY;
+    nothing copied, no value read). None (nothing written) where a file cannot be linked
+    (:func:`link_segments`): the caller copies the set instead. Non-finite rows are found by the
+    tables (their ``finite`` column), not here."""
+    from weightmem.io import LINK_KEY, _save_sorted, _weightset_meta
+
+    idx, layout, arch, rows, prov = _set_facts(src, role, None, select, provenance, arch)
+    link = []
+    for i in idx:
+        where = link_segments(src, i)
+        if where is None:
+            return None
+        segments, size, mtime = where
+        link.append([str(src.files[i].resolve()), size, mtime, segments])
+    meta = {**_weightset_meta(arch, layout, rows, prov), LINK_KEY: json.dumps(link)}
+    with atomic_path(path) as tmp:
+        _save_sorted({"link": torch.zeros(0, dtype=torch.uint8)}, tmp, meta)
+    return {"models": len(idx), "non_finite": None, "runs": len(set(rows["run"])),
+            "linked": True}
+
+
 def _all_finite(r: torch.Tensor) -> bool:
     """Whether every value of the float32 vector ``r`` is finite, without [D] temporaries: a NaN
     or ±inf makes the sum NaN or ±inf, so a finite sum means all finite; a non-finite one (or a
@@ -451,13 +524,20 @@ class FileSource:
     """A WeightSet file's rows read by column ranges with positioned reads (no memory map, so
     the process holds only what it asked for; weightmem.evaluation.weights.nearest_streamed)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, head=None):
         import os
 
+        from weightmem.io import LINK_KEY, read_weightset_header
+
         self.path = str(path)
+        self._fd = self._link = None
         with open(self.path, "rb") as f:
             n = int.from_bytes(f.read(8), "little")
             header = json.loads(f.read(n))
+        if LINK_KEY in (header.get("__metadata__") or {}):  # rows read in place (write_link)
+            head = head or read_weightset_header(self.path)
+            self.n, self.dim, self._link, self._fds = head.n, head.dim, head.link, {}
+            return
         w = header.get("weights")
         if not w or w.get("dtype") != "F32" or len(w.get("shape", [])) != 2:
             raise WeightFormatError(f"{path}: no float32 [N, D] 'weights' tensor")
@@ -470,6 +550,8 @@ class FileSource:
 
         if getattr(self, "_fd", None) is not None:
             os.close(self._fd)
+        for fd in getattr(self, "_fds", {}).values():
+            os.close(fd)
 
     def columns(self, start: int, stop: int, rows=None, out=None) -> torch.Tensor:
         """Columns start..stop of ``rows`` (default all) as float32 [rows, stop − start], read
@@ -479,6 +561,8 @@ class FileSource:
         rows = range(self.n) if rows is None else rows
         if out is None:
             out = torch.empty(len(rows), stop - start)
+        if self._link is not None:
+            return self._linked_columns(start, stop, rows, out)
         view = out.numpy()
         width = (stop - start) * 4
         for j, r in enumerate(rows):
@@ -489,9 +573,28 @@ class FileSource:
         return out
 
 
+    def _linked_columns(self, start: int, stop: int, rows, out: torch.Tensor) -> torch.Tensor:
+        """Columns of linked rows, read from the state-dict files (one positioned read per
+        segment that meets start..stop; a file opened once per source)."""
+        import os
+
+        for j, r in enumerate(rows):
+            file, _, _, segments = self._link[r]
+            fd = self._fds.get(file)
+            if fd is None:
+                fd = self._fds[file] = os.open(file, os.O_RDONLY)
+            for lo, hi, offset in segments:
+                a, b = max(lo, start), min(hi, stop)
+                if a < b:
+                    _pread_into(fd, out[j, a - start:b - start], offset + 4 * (a - lo), file)
+        return out
+
+
 def import_sets(section: dict, out: dict, seed: int = 0, log=None) -> dict:
-    """Read T, G and H (``section``: training, generated, heldout, keys, holdout_fraction) and
-    write them as WeightSets to ``out['training' | 'generated' | 'heldout']``. Without H, whole
+    """Read T, G and H (``section``: training, generated, heldout, keys, holdout_fraction,
+    import) and write them as WeightSets to ``out['training' | 'generated' | 'heldout']`` —
+    linked in place (:func:`write_link`) where ``import`` is ``link`` (the default) and the set is
+    a folder of float32 .safetensors files, else copied (:func:`write_set`). Without H, whole
     runs of T are held out (weightmem.evaluation.copying.split_runs) and the rest is T. Returns
     what was read (for the report)."""
     from weightmem.evaluation.copying import split_runs
@@ -554,10 +657,20 @@ def import_sets(section: dict, out: dict, seed: int = 0, log=None) -> dict:
     prov = {"inputs": {r: str(section[r]) for r in sets}, "keys": keys}
     jobs = [("training", t, train_rows), ("generated", sets["generated"], None),
             ("heldout", sets.get("heldout", t), held)]
+    link = section.get("import", "link") == "link"
     for role, s, rows in jobs:
-        if log:
-            log(f"{role}: reading {s.n if rows is None else len(rows)} models")
-        info["sets"][role] = write_set(s, out[role], role, select=rows, provenance=prov, arch=arch)
+        count = s.n if rows is None else len(rows)
+        done = write_link(s, out[role], role, select=rows, provenance=prov,
+                          arch=arch) if link else None
+        if done is None:
+            if log:
+                log(f"{role}: copying {count} models"
+                    + (" (not a folder of float32 .safetensors files: not linked)" if link
+                       else ""))
+            done = write_set(s, out[role], role, select=rows, provenance=prov, arch=arch)
+        elif log:
+            log(f"{role}: {count} models linked in place (read from their files, not copied)")
+        info["sets"][role] = done
     return info
 
 

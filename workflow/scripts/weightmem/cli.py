@@ -3,7 +3,7 @@
 
     weightmem audit --training T --generated G [--heldout H] [--keys GLOB]
                     [--behaviour DATASET [--arch TAG | --model module:function]]
-                    [--noise A,B] --out DIR [snakemake arguments, e.g. -n, --profile ...]
+                    [--noise A,B] [--copy] --out DIR [snakemake arguments, e.g. -n, --profile ...]
 
 DIR is the results folder: DIR/config.yaml (the audit config), DIR/verdict.json, DIR/report.html
 and everything the DAG makes on the way. Arguments weightmem does not know go to snakemake
@@ -92,6 +92,7 @@ def audit_config(args) -> dict:
         "distance": distance,
         "alpha": args.alpha,
         "holdout_fraction": args.holdout_fraction,
+        "import": "copy" if args.copy else "link",
         "baselines": {"noise": noise},
         "figures": {"seed": 0, "grid_resolution": 60},
     }
@@ -189,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--noise", default="0.001,0.01",
                    help="noise-baseline std amplitudes on T, raw units (default 0.001,0.01)")
     a.add_argument("--alpha", type=float, default=0.01, help="significance level (0.01)")
+    a.add_argument("--copy", action="store_true",
+                   help="copy the models into the results folder (default: folders of float32 "
+                        ".safetensors files are read in place, so they must stay unchanged "
+                        "until the audit is done)")
     a.add_argument("--holdout-fraction", type=float, default=0.25,
                    help="without --heldout: the fraction of the training set's runs held out "
                         "(0.25)")

@@ -347,8 +347,15 @@ def load_weightset(path: str | os.PathLike, expect_arch: str | None = None,
     (:func:`read_weightset_header`), then data that safetensors cannot read."""
     head = read_weightset_header(path)
     path = head.path
+    if head.link is not None:  # rows in the linked files: read them through the link
+        from weightmem.audit import FileSource
+
+        src = FileSource(path, head)
+        tensors = {"weights": src.columns(0, head.dim)}
+    else:
+        tensors = None
     try:
-        tensors = load_file(str(path))
+        tensors = tensors or load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise WeightFormatError(f"{path}: not a readable safetensors file ({e})") from e
     extra = {k[len("extra."):]: t for k, t in tensors.items() if k.startswith("extra.")}
@@ -379,7 +386,10 @@ class WeightSetHeader:
     arch: str
     rows: dict
     provenance: dict
+    link: list | None = None  # a linked set's rows: [file, size, mtime_ns, segments] each
 
+
+LINK_KEY = "weightmem.link"  # metadata of a linked WeightSet (weightmem.audit.write_link)
 
 _DTYPES = {"F16": "float16", "BF16": "bfloat16", "F64": "float64", "I64": "int64",
            "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool"}
@@ -407,6 +417,9 @@ def read_weightset_header(path: str | os.PathLike) -> WeightSetHeader:
         raise WeightFormatError(f"{path}: not a readable safetensors file ({e})") from e
     meta = header.get("__metadata__") or {}
     w = header.get("weights")
+    if isinstance(meta, dict) and meta.get("weightmem.format") == FORMAT_VERSION \
+            and LINK_KEY in meta:
+        return _link_header(path, meta)
     if not isinstance(meta, dict) or meta.get("weightmem.format") != FORMAT_VERSION \
             or not isinstance(w, dict):
         raise WeightFormatError(f"{path}: not a weightmem weight set (missing format tag or "
@@ -421,6 +434,54 @@ def read_weightset_header(path: str | os.PathLike) -> WeightSetHeader:
                                 f"got shape {shape}")
     layout, rows, prov, arch = _parse_meta(path, meta)
     n, d = shape
+    _check_facts(path, n, d, layout, rows, arch)
+    return WeightSetHeader(path, n, d, layout, arch, rows, prov)
+
+
+def _link_header(path: Path, meta: dict) -> WeightSetHeader:
+    """A linked set's header: its rows are byte ranges of float32 values in other files (the
+    state dicts ``weightmem audit`` was given), each checked to be where, and as big and as old,
+    as when the link was written."""
+    layout, rows, prov, arch = _parse_meta(path, meta)
+    d = layout_size(layout)
+    try:
+        link = json.loads(meta[LINK_KEY])
+        ok = isinstance(link, list) and link and all(
+            isinstance(e, list) and len(e) == 4 and isinstance(e[0], str)
+            and _segments_ok(e[3], d, e[1]) for e in link)
+    except (json.JSONDecodeError, TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise WeightFormatError(f"{path}: corrupt link (each row must be [file, size, mtime_ns, "
+                                f"segments] whose segments [start, stop, byte offset] cover "
+                                f"0..D={d} in order, inside the file)")
+    for i, (file, size, mtime, _) in enumerate(link):
+        try:
+            st = os.stat(file)
+        except OSError:
+            raise WeightFormatError(f"{path}: row {i} is read from {file}, which no longer "
+                                    f"exists; rerun the import (snakemake --forcerun "
+                                    f"audit_import)") from None
+        if st.st_size != size or st.st_mtime_ns != mtime:
+            raise WeightFormatError(f"{path}: row {i} is read from {file}, which changed since "
+                                    f"the import (size or modification time); rerun the import "
+                                    f"(snakemake --forcerun audit_import)")
+    _check_facts(path, len(link), d, layout, rows, arch)
+    return WeightSetHeader(path, len(link), d, layout, arch, rows, prov, link)
+
+
+def _segments_ok(segments: list, d: int, size: int) -> bool:
+    """A linked row's segments cover 0..d in order, each inside a file of ``size`` bytes."""
+    pos = 0
+    for lo, hi, offset in segments:
+        if lo != pos or hi <= lo or offset < 0 or offset + 4 * (hi - lo) > size:
+            return False
+        pos = hi
+    return pos == d
+
+
+def _check_facts(path: Path, n: int, d: int, layout: Layout, rows: dict, arch: str) -> None:
+    """The header's facts agree: layout adds up to D, row columns of N, layout of ``arch``."""
     if layout_size(layout) != d:
         raise WeightFormatError(f"{path}: weights have D={d} columns but the layout "
                                 f"{[k for k, _ in layout]} adds up to {layout_size(layout)}")
@@ -437,7 +498,6 @@ def read_weightset_header(path: str | os.PathLike) -> WeightSetHeader:
                                 f"({layout_size(layout)} values in "
                                 f"{[k for k, _ in layout][:6]}, the architecture has "
                                 f"{layout_size(implied)} in {[k for k, _ in implied][:6]})")
-    return WeightSetHeader(path, n, d, layout, arch, rows, prov)
 
 
 def weightset_file_header(n: int, dim: int, layout: Layout, arch: str, rows: dict,

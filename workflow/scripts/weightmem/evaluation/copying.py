@@ -193,6 +193,15 @@ def audit(training, generated, heldout, alpha: float = ALPHA, material: float = 
     return out, per
 
 
+def non_finite(sets: dict, tables: dict) -> dict:
+    """Per set, the models with a NaN/inf weight: as the import found them, or — for a set linked
+    in place, whose values the import did not read (``non_finite`` None) — as its table flags
+    them (``finite`` False)."""
+    return {r: v["non_finite"] if v["non_finite"] is not None else
+            [int(m) for m in tables[r].loc[~tables[r]["finite"].astype(bool), "model"]]
+            for r, v in sets.items()}
+
+
 def _nanmedian(v) -> float:
     v = np.asarray(v, dtype=float)
     v = v[np.isfinite(v)]

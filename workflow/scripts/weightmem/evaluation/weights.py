@@ -190,6 +190,150 @@ def nearest_streamed(target, ref, k: int = 1, exclude_self: bool = False, offset
     return dist.sqrt().to(torch.float32), idx
 
 
+# nearest_fused's pairs followed exactly during the pass: pass-1 value below this fraction of
+# |a−μ|² + |b−μ|² on the first chunk (pairs nearer than independent models, whose d² is about
+# that sum); at most this many per target row
+TRACK_RATIO = 0.1
+TRACK_PER_ROW = 4
+
+
+def nearest_fused(targets: dict, ref, k: int = 2, memory: float = 256e6,
+                  rel_exact: float = AUDIT_REL_EXACT, progress=None, log=None) -> dict:
+    """The k nearest rows of ``ref`` for every row of every target set in one pass over the
+    columns: each set's values read once (the three tables of an audit: training — the
+    reference itself, self excluded —, generated and held-out). ``targets``: {name: source};
+    a source that *is* ``ref`` gets self excluded. Returns {name: (distances [M, k] float32,
+    indices [M, k], finite rows [M] bool)}.
+
+    As :func:`nearest_streamed` with ``rel_exact`` (centred float64 Gram products ranked with
+    their rounding error, near candidates exact), with two differences that avoid a second
+    read. The error bound is the one of the summation actually done — one product of ``w``
+    columns per chunk, ``C`` chunks added: 4·(w + C + 4)·ε·(|a−μ|² + |b−μ|²) (Higham, §3.1) —
+    not 4·D·ε·(...), so that far pairs need no exact value at any D. And the near pairs are
+    found on the first chunk (pass-1 value below :data:`TRACK_RATIO` of their centred norms,
+    the :data:`TRACK_PER_ROW` nearest per row) and their Σ(a − b)² accumulated exactly from
+    then on, from the same reads. A candidate that still needs an exact value is recomputed
+    by a second read of its two rows (:func:`_exact_pairs`; counted in the log)."""
+    log = log or (lambda *a: None)
+    names = list(targets)
+    others = [n for n in names if targets[n] is not ref]
+    N, D = ref.n, ref.dim
+    for n in others:
+        if targets[n].dim != D:
+            raise ValueError(f"{n}: D={targets[n].dim}, the reference has D={D}")
+    # rows of the one [R, w] block per chunk: the reference's, then each other set's
+    first = {n: (0 if targets[n] is ref else None) for n in names}
+    R = N
+    for n in others:
+        first[n], R = R, R + targets[n].n
+    w = max(1, min(D, int(memory // (8 * R))))
+    starts = list(range(0, D, w))
+    # two float32 blocks: the next chunk is read (a thread: positioned reads free the GIL) while
+    # this one is computed on; one float64 block, centred
+    f32 = [torch.empty(R * w, dtype=torch.float32) for _ in range(2)]
+    f64 = torch.empty(R * w, dtype=torch.float64)
+    gram = torch.zeros(R, N, dtype=torch.float64)
+    norms = torch.zeros(R, dtype=torch.float64)
+    track: list[tuple[int, int]] = []  # (block row, reference row) followed exactly
+    exact = torch.zeros(0, dtype=torch.float64)
+
+    def read(i: int) -> torch.Tensor:
+        c, hi = starts[i], min(starts[i] + w, D)
+        a32 = f32[i % 2][:R * (hi - c)].view(R, hi - c)  # contiguous, and so is every set's rows
+        ref.columns(c, hi, out=a32[:N])
+        for n in others:
+            targets[n].columns(c, hi, out=a32[first[n]:first[n] + targets[n].n])
+        return a32
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        ahead = pool.submit(read, 0)
+        for i in (progress(range(len(starts))) if progress else range(len(starts))):
+            a32 = ahead.result()
+            if i + 1 < len(starts):
+                ahead = pool.submit(read, i + 1)
+            a64 = f64[:a32.numel()].view(a32.shape).copy_(a32)
+            # centred on the first reference row (any finite centre keeps the distances and
+            # one in the set shrinks the norms the rounding error scales with, as the mean
+            # would, without a pass to compute it; 0 where its value is not finite). A
+            # non-finite value makes its row's squared norm and Gram entries non-finite, and
+            # nothing else: the rows are judged at the end
+            a64.sub_(torch.nan_to_num_(a32[0].to(torch.float64), 0.0, 0.0, 0.0))
+            if R > N:
+                norms[N:] += _row_sq_norms(a64[N:])
+            gram.addmm_(a64, a64[:N].T)  # its diagonal: the reference rows' squared norms
+            if i == 0:  # the near pairs, from the first chunk's values
+                part = norms.clone()
+                part[:N] = gram.diagonal()
+                near = part[:, None] + part[None, :N] - 2.0 * gram
+                near[torch.arange(N), torch.arange(N)] = float("inf")
+                ratio = near / (part[:, None] + part[None, :N]).clamp_min_(1e-300)
+                ratio.nan_to_num_(float("inf"), float("inf"), float("inf"))
+                for m in range(R):
+                    row = ratio[m]
+                    cand = (row < TRACK_RATIO).nonzero().flatten()
+                    cand = cand[row[cand].argsort()][:TRACK_PER_ROW].tolist()
+                    track += [(m, j) for j in cand]
+                exact = torch.zeros(len(track), dtype=torch.float64)
+                log("%d near pairs followed exactly (of %d)", len(track), R * N)
+            for p, (m, j) in enumerate(track):  # Σ(a − b)² in float64, one pass over the two
+                exact[p] += float(torch.dist(a64[m], a64[j])) ** 2
+    # the reference rows' squared norms: the Gram's diagonal (the same sums, accumulated there)
+    norms[:N] = gram.diagonal()[:N]
+    del f32, f64
+    ok = torch.isfinite(norms)  # a row with a NaN or ±inf value
+    norms.masked_fill_(~ok, 0.0)
+    tracked = {pair: float(v) for pair, v in zip(track, exact.tolist())}
+    nb = norms[:N]
+    approx = (norms[:, None] + nb[None, :] - 2.0 * gram).clamp_min_(0.0)
+    tol = 4.0 * (w + len(starts) + 4) * _EPS64 * (norms[:, None] + nb[None, :])
+    bad = ~(ok[:, None] & ok[None, :N])
+    bad[torch.arange(N), torch.arange(N)] = True  # the reference's rows: self excluded
+    approx[bad] = float("inf")
+    cand = _select(approx, tol, k)
+    sure = tol <= rel_exact * approx
+    kept = [[tracked.get((m, n), float(approx[m, n]) if sure[m, n] else None) for n in row]
+            for m, row in enumerate(cand)]
+    pairs = [(m, n) for m, row in enumerate(cand) for n, v in zip(row, kept[m]) if v is None]
+    if pairs:
+        log("%d candidate pairs recomputed exactly by a second read", len(pairs))
+        block = _Block(targets, ref, first, others)
+        again = iter(_exact_pairs(block, ref, pairs, w).tolist())
+        kept = [[next(again) if v is None else v for v in row] for row in kept]
+    out = {}
+    for n in names:
+        lo = first[n]
+        rows = range(lo, lo + targets[n].n)
+        kk = min(k, N)
+        dist = torch.full((len(rows), kk), float("inf"), dtype=torch.float64)
+        idx = torch.zeros(len(rows), kk, dtype=torch.long)
+        for q, m in enumerate(rows):
+            order = sorted(range(len(cand[m])), key=lambda i: (kept[m][i], cand[m][i]))[:kk]
+            for z, i in enumerate(order):
+                dist[q, z], idx[q, z] = kept[m][i], cand[m][i]
+        out[n] = (dist.sqrt().to(torch.float32), idx, ok[lo:lo + targets[n].n].clone())
+    return out
+
+
+class _Block:
+    """The sets of :func:`nearest_fused` as one source whose rows are the block's (the
+    reference's, then each other set's): for its second read."""
+
+    def __init__(self, targets: dict, ref, first: dict, others: list):
+        self.n = ref.n + sum(targets[n].n for n in others)
+        self.dim = ref.dim
+        self._parts = [(0, ref)] + [(first[n], targets[n]) for n in others]
+
+    def columns(self, start: int, stop: int, rows=None, out=None) -> torch.Tensor:
+        rows = range(self.n) if rows is None else rows
+        out = torch.empty(len(rows), stop - start) if out is None else out
+        for j, r in enumerate(rows):
+            lo, src = max((p for p in self._parts if p[0] <= r), key=lambda p: p[0])
+            src.columns(start, stop, [r - lo], out=out[j:j + 1])
+        return out
+
+
 def nearest(targets: torch.Tensor, reference: torch.Tensor, k: int = 1, exclude_self: bool = False,
             block: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
     """k nearest reference rows by plain L2 for every target: (distances [M, k], indices [M, k]),

@@ -19,7 +19,6 @@ def table(name: str, weights_path, train_path, distance: str, is_training: bool,
     from safetensors import safe_open
 
     from weightmem.audit import FileSource
-    from weightmem.evaluation.copying import neighbour_ratio
     from weightmem.io import WeightFormatError, load_weightset
     from weightmem.runtime import keep_freed_memory
 
@@ -65,19 +64,59 @@ def table(name: str, weights_path, train_path, distance: str, is_training: bool,
         # pass 2 only where pass 1 is not already exact to float32 (near-copies)
         d, i = nearest_streamed(ref if is_training else src, ref, k=2, exclude_self=is_training,
                                 memory=memory, rel_exact=AUDIT_REL_EXACT)
+    return _frame(name, d, i, distance, rows)
+
+
+def _frame(name: str, d, i, distance: str, rows: dict, finite=None) -> pd.DataFrame:
+    """The table of one set from its k-nearest distances and indices (torch [M, k]); ``finite``:
+    the rows with no NaN/inf value (default: those with a finite nearest distance)."""
+    from weightmem.evaluation.copying import neighbour_ratio
+
     d = d.numpy().astype(float)
     second = d[:, 1] if d.shape[1] > 1 else np.full(len(d), np.nan)
     df = pd.DataFrame({"set": name, "model": np.arange(len(d)), "min_l2": d[:, 0],
                        "nearest_by_l2": i[:, 0].numpy(), "second_l2": second,
                        "nn_ratio": neighbour_ratio(d[:, 0], second), "distance": distance})
-    df["finite"] = np.isfinite(df["min_l2"].to_numpy())
+    df["finite"] = np.isfinite(df["min_l2"].to_numpy()) if finite is None else np.asarray(
+        finite, dtype=bool)
     df["nearest_by_l2"] = pd.array(df["nearest_by_l2"].to_numpy(), dtype="Int64")
-    df.loc[~df["finite"], "nearest_by_l2"] = pd.NA
+    df.loc[~np.isfinite(df["min_l2"].to_numpy()), "nearest_by_l2"] = pd.NA
     for key, col in rows.items():
         if key not in df and len(col) == len(df) and all(
                 isinstance(v, (int, float, str, type(None))) for v in col):
             df[key] = col
     return df
+
+
+def tables(paths: dict, train_path, memory: float = 256e6, progress=None,
+           log=None) -> dict[str, pd.DataFrame]:
+    """The plain-L2 tables of several sets against the training set (``paths``: {name: weight
+    file}, the training set's own table self-excluded) in one pass over the columns
+    (weightmem.evaluation.weights.nearest_fused): every file read once, not the training set
+    once per table. Same columns as :func:`table`."""
+    from pathlib import Path
+
+    from weightmem.audit import FileSource
+    from weightmem.evaluation.weights import nearest_fused
+    from weightmem.io import WeightFormatError, read_weightset_header
+    from weightmem.runtime import keep_freed_memory
+
+    keep_freed_memory()
+    ref = FileSource(train_path)
+    if ref.n < 2:
+        raise WeightFormatError(f"{train_path}: {ref.n} training model(s): the nearest other "
+                                f"training model is undefined (at least 2 are needed)")
+    heads = {n: read_weightset_header(p) for n, p in paths.items()}
+    same = Path(train_path).resolve()  # the training set's own table: self excluded
+    srcs = {n: ref if Path(p).resolve() == same else FileSource(p, heads[n])
+            for n, p in paths.items()}
+    for n, src in srcs.items():
+        if src.dim != ref.dim:
+            raise WeightFormatError(f"{paths[n]}: D={src.dim}, the training set has D={ref.dim}")
+    out = nearest_fused(srcs, ref, k=2, memory=memory, progress=progress,
+                        log=log or (lambda *a: None))
+    return {n: _frame(n, *out[n][:2], "plain", heads[n].rows, finite=out[n][2].numpy())
+            for n in paths}
 
 
 # ------------------------------------------------------------------ hooks of the shared rules

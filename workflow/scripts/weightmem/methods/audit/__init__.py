@@ -1,8 +1,9 @@
-"""The audit: a researcher's generator judged from its files (``weightmem audit``). Its one stage
-reads the training (T), generated (G) and held-out (H) sets into WeightSets (weightmem.audit);
-the shared DAG makes the noise baselines, the per-model tables (weight space only unless
-``behaviour`` names a data set), the figures and the report; ``audit_verdict`` decides with the
-Z_U data-copying test (weightmem.evaluation.copying). Rules: rules/audit.smk."""
+"""The audit: a researcher's generator judged from its files (``weightmem audit``). Its first
+stage makes the training (T), generated (G) and held-out (H) sets WeightSets (weightmem.audit:
+linked in place or copied); the shared DAG makes the noise baselines, the per-model tables
+(weight space only unless ``behaviour`` names a data set; by plain L2 the three in one pass,
+rule ``audit_tables``), the figures and the report; ``audit_verdict`` decides with the Z_U
+data-copying test (weightmem.evaluation.copying). Rules: rules/audit.smk."""
 from weightmem.methods import Column, Method
 
 SCHEMA = {
@@ -37,6 +38,12 @@ SCHEMA = {
                      "description": "the chance a generated model is closer to T than a "
                                     "held-out one from which the effect is material"},
         "min_models": {"type": "integer", "minimum": 2, "default": 8},
+        "import": {"enum": ["link", "copy"], "default": "link",
+                   "description": "link: folders of float32 .safetensors state dicts are read "
+                                  "in place (nothing copied; the files must stay where they "
+                                  "are, unchanged, until the audit is done); copy: every set "
+                                  "copied into a WeightSet (always for .pt/.pth files, other "
+                                  "dtypes and single-file sets)"},
     },
 }
 
