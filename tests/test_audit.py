@@ -603,3 +603,14 @@ def test_a_linked_set_refuses_changed_missing_or_corrupt_files(tmp_path):
                  {**meta, LINK_KEY: json.dumps(link)})
     with pytest.raises(WeightFormatError, match="bad.safetensors: corrupt link"):
         read_weightset_header(tmp_path / "bad.safetensors")
+
+
+def test_non_finite_models_of_linked_sets_come_from_the_tables():
+    import pandas as pd
+
+    sets = {"training": {"non_finite": [2]}, "generated": {"non_finite": None},
+            "heldout": {"non_finite": None}}
+    tables = {"training": pd.DataFrame({"model": range(3), "finite": [1, 1, 1]}),
+              "generated": pd.DataFrame({"model": range(3), "finite": [True, False, True]}),
+              "heldout": pd.DataFrame({"model": range(2), "min_l2": [np.inf, 1.0]})}
+    assert C.non_finite(sets, tables) == {"training": [2], "generated": [1], "heldout": [0]}

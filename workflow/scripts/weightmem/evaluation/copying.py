@@ -196,9 +196,14 @@ def audit(training, generated, heldout, alpha: float = ALPHA, material: float = 
 def non_finite(sets: dict, tables: dict) -> dict:
     """Per set, the models with a NaN/inf weight: as the import found them, or — for a set linked
     in place, whose values the import did not read (``non_finite`` None) — as its table flags
-    them (``finite`` False)."""
-    return {r: v["non_finite"] if v["non_finite"] is not None else
-            [int(m) for m in tables[r].loc[~tables[r]["finite"].astype(bool), "model"]]
+    them: ``finite`` False (weight-space tables), else no finite distance to training (tables
+    with behaviour, whose non-finite models get an infinite ``min_l2``)."""
+    def flagged(df):
+        ok = df["finite"].astype(bool) if "finite" in df else np.isfinite(
+            df["min_l2"].to_numpy(dtype=float))
+        return [int(m) for m in df.loc[~np.asarray(ok), "model"]]
+
+    return {r: v["non_finite"] if v["non_finite"] is not None else flagged(tables[r])
             for r, v in sets.items()}
 
 
