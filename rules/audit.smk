@@ -64,22 +64,19 @@ rule audit:
         f"{R}/report.html",
 
 
-# Weight space only, plain L2 (the default audit): the three tables in one pass over the columns,
-# every file read once (weightmem.evaluation.weightspace.tables); otherwise the shared `table`
-# rule makes each table.
+# Weight space only, plain L2 (the default audit): the training, generated, held-out and noise
+# baselines' tables in one pass over the columns, every file read once
+# (weightmem.evaluation.weightspace.tables); otherwise the shared `table` rule makes each table.
 if "audit" in METHODS and M("audit").behaviour == "none" and distance_of("audit") == "plain":
+    AUDIT_TABLES = ["training", "generated", "heldout", *noise_sets("audit")]
 
     ruleorder: audit_tables > table
 
     rule audit_tables:
         input:
-            training=f"{R}/audit/weights/training.safetensors",
-            generated=f"{R}/audit/weights/generated.safetensors",
-            heldout=f"{R}/audit/weights/heldout.safetensors",
+            expand(f"{R}/audit/weights/{{set}}.safetensors", set=AUDIT_TABLES),
         output:
-            training=f"{R}/audit/tables/training.csv",
-            generated=f"{R}/audit/tables/generated.csv",
-            heldout=f"{R}/audit/tables/heldout.csv",
+            expand(f"{R}/audit/tables/{{set}}.csv", set=AUDIT_TABLES),
         log:
             logs("audit/tables"),
         benchmark:

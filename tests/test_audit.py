@@ -493,7 +493,7 @@ def test_fused_tables_equal_the_streamed_ones(monkeypatch, follow):
     out = Wt.nearest_fused(srcs, t, k=2, memory=8 * 64 * 173)  # many chunks, a ragged last
     reads = list(second)  # nearest_streamed's own (below) not counted
     for name, src in srcs.items():
-        d, i = real.__globals__["nearest_streamed"](src, t, k=2, exclude_self=src is t)
+        d, i = Wt.nearest_streamed(src, t, k=2, exclude_self=src is t)
         d1, i1, ok = out[name]
         fin = torch.isfinite(d[:, 0])
         assert torch.equal(ok, torch.isfinite(src.weights).all(1)), name

@@ -1,15 +1,18 @@
-"""Rule audit_tables: the audit's training, generated and held-out tables in one pass
-(weightmem.evaluation.weightspace.tables: every weight file read once)."""
+"""Rule audit_tables: the audit's tables — training, generated, held-out, noise baselines — in one
+pass (weightmem.evaluation.weightspace.tables: every weight file read once)."""
+from pathlib import Path
+
 from weightmem.evaluation import weightspace
 from weightmem.io import write_csv
 from weightmem.runtime import progress, script
 
 ctx = script(snakemake, "audit.tables")  # noqa: F821
-i, out = snakemake.input, snakemake.output  # noqa: F821
-dfs = weightspace.tables({r: i[r] for r in ("training", "generated", "heldout")}, i.training,
-                         progress=progress, log=ctx.log.info)
-for role, df in dfs.items():
-    ctx.log.info("%s: %d models, median min L2 %.4g, %d non-finite", role, len(df),
+paths = {Path(p).stem: p for p in snakemake.input}  # noqa: F821
+dfs = weightspace.tables(paths, paths["training"], progress=progress, log=ctx.log.info)
+for out in snakemake.output:  # noqa: F821
+    name = Path(out).stem
+    df = dfs[name]
+    ctx.log.info("%s: %d models, median min L2 %.4g, %d non-finite", name, len(df),
                  df.min_l2[df.finite].median() if df.finite.any() else float("nan"),
                  int((~df.finite).sum()))
-    write_csv(df, out[role])
+    write_csv(df, out)

@@ -191,8 +191,8 @@ def nearest_streamed(target, ref, k: int = 1, exclude_self: bool = False, offset
 
 
 # nearest_fused's pairs followed exactly during the pass: pass-1 value below this fraction of
-# |a−μ|² + |b−μ|² on the first chunk (pairs nearer than independent models, whose d² is about
-# that sum); at most this many per target row
+# |a−c|² + |b−c|² on the first chunk (c: the centre, the first reference row; independent models
+# are at about ½, near-copies at a tiny fraction); at most this many per target row
 TRACK_RATIO = 0.1
 TRACK_PER_ROW = 4
 
@@ -200,10 +200,10 @@ TRACK_PER_ROW = 4
 def nearest_fused(targets: dict, ref, k: int = 2, memory: float = 256e6,
                   rel_exact: float = AUDIT_REL_EXACT, progress=None, log=None) -> dict:
     """The k nearest rows of ``ref`` for every row of every target set in one pass over the
-    columns: each set's values read once (the three tables of an audit: training — the
-    reference itself, self excluded —, generated and held-out). ``targets``: {name: source};
-    a source that *is* ``ref`` gets self excluded. Returns {name: (distances [M, k] float32,
-    indices [M, k], finite rows [M] bool)}.
+    columns: each set's values read once (the tables of an audit: training — the
+    reference itself, self excluded —, generated, held-out, noise baselines). ``targets``:
+    {name: source}; a source that *is* ``ref`` gets self excluded. Returns {name: (distances
+    [M, k] float32, indices [M, k], finite rows [M] bool)}.
 
     As :func:`nearest_streamed` with ``rel_exact`` (centred float64 Gram products ranked with
     their rounding error, near candidates exact), with two differences that avoid a second

@@ -1,8 +1,8 @@
 """The audit: a researcher's generator judged from its files (``weightmem audit``). Its first
 stage makes the training (T), generated (G) and held-out (H) sets WeightSets (weightmem.audit:
 linked in place or copied); the shared DAG makes the noise baselines, the per-model tables
-(weight space only unless ``behaviour`` names a data set; by plain L2 the three in one pass,
-rule ``audit_tables``), the figures and the report; ``audit_verdict`` decides with the Z_U
+(weight space only unless ``behaviour`` names a data set; by plain L2 all in one pass, rule
+``audit_tables``), the figures and the report; ``audit_verdict`` decides with the Z_U
 data-copying test (weightmem.evaluation.copying). Rules: rules/audit.smk."""
 from weightmem.methods import Column, Method
 
