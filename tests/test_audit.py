@@ -577,13 +577,15 @@ def test_a_linked_set_refuses_changed_missing_or_corrupt_files(tmp_path):
 
     from safetensors import safe_open
 
-    from weightmem.io import LINK_KEY, WeightFormatError, read_weightset_header
+    from weightmem.io import (LINK_KEY, WeightFormatError, read_weightset_header,
+                              save_linked_weightset)
 
     g = torch.Generator().manual_seed(0)
     t = _folder(tmp_path / "T", [_mlp(g) for _ in range(4)])
     out = _out(tmp_path)
     A.import_sets({"training": str(t), "generated": str(t), "heldout": str(t)}, out)
     assert read_weightset_header(out["training"]).n == 4
+    head = read_weightset_header(out["heldout"])  # for a corrupt copy of its link, below
     f = t / "run2_step1.safetensors"
     st = f.stat()
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
@@ -594,13 +596,10 @@ def test_a_linked_set_refuses_changed_missing_or_corrupt_files(tmp_path):
     with pytest.raises(WeightFormatError, match="run2_step1.safetensors, which no longer exists"):
         read_weightset_header(out["generated"])
     with safe_open(str(out["heldout"]), framework="pt") as fh:
-        meta = fh.metadata()
-    link = json.loads(meta[LINK_KEY])
+        link = json.loads(fh.metadata()[LINK_KEY])
     link[0][3][0][1] -= 1  # segments no longer cover the row
-    from weightmem.io import _save_sorted
-
-    _save_sorted({"link": torch.zeros(0, dtype=torch.uint8)}, tmp_path / "bad.safetensors",
-                 {**meta, LINK_KEY: json.dumps(link)})
+    save_linked_weightset(tmp_path / "bad.safetensors", head.layout, head.arch, head.rows,
+                          head.provenance, link)
     with pytest.raises(WeightFormatError, match="bad.safetensors: corrupt link"):
         read_weightset_header(tmp_path / "bad.safetensors")
 

@@ -404,8 +404,8 @@ def mlp_arch(layout: Layout) -> tuple[str, Layout] | None:
 
 def _set_facts(src, role: str, extra_rows: dict | None, select: list[int] | None,
                provenance: dict | None, arch: str | None):
-    """What a written set says about rows ``select`` (default all) of ``src``: (rows, layout in
-    the architecture's names, arch, row columns, provenance)."""
+    """What a written set says about rows ``select`` (default all) of ``src``: (the row indices,
+    the layout in the architecture's names, arch, row columns, provenance)."""
     idx = list(range(src.n)) if select is None else list(select)
     if not idx:
         raise AuditInputError(f"{role} set: no models")
@@ -490,7 +490,7 @@ def write_link(src, path: str | Path, role: str, select: list[int] | None = None
     nothing copied, no value read). None (nothing written) where a file cannot be linked
     (:func:`link_segments`): the caller copies the set instead. Non-finite rows are found by the
     tables (their ``finite`` column), not here."""
-    from weightmem.io import LINK_KEY, _save_sorted, _weightset_meta
+    from weightmem.io import save_linked_weightset
 
     idx, layout, arch, rows, prov = _set_facts(src, role, None, select, provenance, arch)
     link = []
@@ -500,9 +500,7 @@ def write_link(src, path: str | Path, role: str, select: list[int] | None = None
             return None
         segments, size, mtime = where
         link.append([str(src.files[i].resolve()), size, mtime, segments])
-    meta = {**_weightset_meta(arch, layout, rows, prov), LINK_KEY: json.dumps(link)}
-    with atomic_path(path) as tmp:
-        _save_sorted({"link": torch.zeros(0, dtype=torch.uint8)}, tmp, meta)
+    save_linked_weightset(path, layout, arch, rows, prov, link)
     return {"models": len(idx), "non_finite": None, "runs": len(set(rows["run"])),
             "linked": True}
 

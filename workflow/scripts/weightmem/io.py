@@ -10,6 +10,10 @@ and string metadata:
   * ``weightmem.arch``: architecture tag understood by :mod:`weightmem.nets` (e.g. ``mlp:64-10-10``),
     or ``custom`` for a researcher's layout with no network here (``weightmem audit``).
 
+A *linked* WeightSet (``weightmem audit`` on folders of float32 safetensors state dicts,
+:func:`save_linked_weightset`) holds the same metadata and, instead of ``weights``, ``weightmem.link``:
+where each row's values lie in the researcher's files; its readers check those files are unchanged.
+
 Every write goes to a temporary name in the same folder and is renamed into place, so a crash never
 leaves a half-written file where a reader (or Snakemake) would take it for a finished one.
 """
@@ -468,6 +472,17 @@ def _link_header(path: Path, meta: dict) -> WeightSetHeader:
                                     f"(snakemake --forcerun audit_import)")
     _check_facts(path, len(link), d, layout, rows, arch)
     return WeightSetHeader(path, len(link), d, layout, arch, rows, prov, link)
+
+
+def save_linked_weightset(path: str | os.PathLike, layout: Layout, arch: str, rows: dict,
+                          provenance: dict, link: list) -> None:
+    """A WeightSet whose rows stay in other files: ``link`` is one [file, size, mtime_ns,
+    segments] per row, segments [[start, stop, byte offset], ...] of float32 values covering the
+    row (weightmem.audit.write_link; read by :func:`read_weightset_header`'s checks and
+    weightmem.audit.FileSource). The file holds the metadata and an empty ``link`` tensor."""
+    meta = {**_weightset_meta(arch, layout, rows, provenance), LINK_KEY: json.dumps(link)}
+    with atomic_path(path) as tmp:
+        _save_sorted({"link": torch.zeros(0, dtype=torch.uint8)}, tmp, meta)
 
 
 def _segments_ok(segments: list, d: int, size: int) -> bool:
