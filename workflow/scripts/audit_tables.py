@@ -10,9 +10,5 @@ ctx = script(snakemake, "audit.tables")  # noqa: F821
 paths = {Path(p).stem: p for p in snakemake.input}  # noqa: F821
 dfs = weightspace.tables(paths, paths["training"], progress=progress, log=ctx.log.info)
 for out in snakemake.output:  # noqa: F821
-    name = Path(out).stem
-    df = dfs[name]
-    ctx.log.info("%s: %d models, median min L2 %.4g, %d non-finite", name, len(df),
-                 df.min_l2[df.finite].median() if df.finite.any() else float("nan"),
-                 int((~df.finite).sum()))
-    write_csv(df, out)
+    weightspace.log_table(ctx.log.info, Path(out).stem, dfs[Path(out).stem])
+    write_csv(dfs[Path(out).stem], out)

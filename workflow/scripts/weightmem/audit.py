@@ -152,6 +152,22 @@ class _File:
                                  and _keep(k, keys))
         self.layout = normalise_layout(self.layout)
 
+    def plan(self, layout: Layout) -> list[list]:
+        """Where a safetensors file's values in ``layout`` order lie: [row start, row stop, file
+        offset, dtype] per run, float32 tensors back to back in the file and the row merged."""
+        plan, pos = [], 0
+        for k, shape in layout:
+            e = self._entries[k]
+            n = math.prod(shape)
+            a = e["offsets"][0]
+            if (plan and e["dtype"] == "F32" and plan[-1][3] == "F32"
+                    and plan[-1][2] + 4 * (plan[-1][1] - plan[-1][0]) == a):
+                plan[-1][1] = pos + n
+            else:
+                plan.append([pos, pos + n, a, e["dtype"]])
+            pos += n
+        return plan
+
     def read_into(self, layout: Layout, out: torch.Tensor, scratch: list) -> None:
         """The model as float32 values in ``layout`` order, written into ``out`` [D]. A
         safetensors file is read with positioned reads straight into ``out`` (float32 tensors
@@ -167,20 +183,9 @@ class _File:
             return
         import os
 
-        plan, pos = [], 0  # [out start, out stop, file offset, dtype]
-        for k, shape in layout:
-            e = self._entries[k]
-            n = math.prod(shape)
-            a = e["offsets"][0]
-            if (plan and e["dtype"] == "F32" and plan[-1][3] == "F32"
-                    and plan[-1][2] + 4 * (plan[-1][1] - plan[-1][0]) == a):
-                plan[-1][1] = pos + n
-            else:
-                plan.append([pos, pos + n, a, e["dtype"]])
-            pos += n
         fd = os.open(self.path, os.O_RDONLY)
         try:
-            for lo, hi, offset, dtype in plan:
+            for lo, hi, offset, dtype in self.plan(layout):
                 if dtype == "F32":
                     _pread_into(fd, out[lo:hi], offset, self.path)
                     continue
@@ -223,14 +228,18 @@ class FolderSet:
         self._first = first
         self._scratch = [None]
 
-    def row(self, i: int, out: torch.Tensor | None = None) -> torch.Tensor:
-        """Model ``i`` as float32 [D] in ``self.layout`` order (into ``out`` when given)."""
+    def file(self, i: int) -> _File:
+        """File ``i``, checked to have the set's layout."""
         f = self._first if i == 0 else _File(self.files[i], self.keys)
         if sorted(f.layout) != sorted(self.layout):
             raise AuditInputError(f"layouts differ: {self.files[0]} and {self.files[i]}: "
                                   f"{_differ(self.layout, f.layout)}")
+        return f
+
+    def row(self, i: int, out: torch.Tensor | None = None) -> torch.Tensor:
+        """Model ``i`` as float32 [D] in ``self.layout`` order (into ``out`` when given)."""
         out = torch.empty(self.dim) if out is None else out
-        f.read_into(self.layout, out, self._scratch)
+        self.file(i).read_into(self.layout, out, self._scratch)
         return out
 
 
@@ -464,23 +473,11 @@ def link_segments(src, i: int) -> tuple[list, int, int] | None:
     files = getattr(src, "files", None)
     if files is None or files[i].suffix != ".safetensors":
         return None
-    f = src._first if i == 0 else _File(files[i], src.keys)
-    if sorted(f.layout) != sorted(src.layout):
-        raise AuditInputError(f"layouts differ: {files[0]} and {files[i]}: "
-                              f"{_differ(src.layout, f.layout)}")
-    segments, pos = [], 0
-    for k, shape in src.layout:
-        e = f._entries[k]
-        if e["dtype"] != "F32":
-            return None
-        n, a = math.prod(shape), e["offsets"][0]
-        if segments and segments[-1][2] + 4 * (segments[-1][1] - segments[-1][0]) == a:
-            segments[-1][1] = pos + n
-        else:
-            segments.append([pos, pos + n, a])
-        pos += n
+    plan = src.file(i).plan(src.layout)
+    if any(dtype != "F32" for *_, dtype in plan):
+        return None
     st = files[i].stat()
-    return segments, st.st_size, st.st_mtime_ns
+    return [[lo, hi, offset] for lo, hi, offset, _ in plan], st.st_size, st.st_mtime_ns
 
 
 def write_link(src, path: str | Path, role: str, select: list[int] | None = None,

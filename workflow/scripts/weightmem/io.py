@@ -354,14 +354,12 @@ def load_weightset(path: str | os.PathLike, expect_arch: str | None = None,
     if head.link is not None:  # rows in the linked files: read them through the link
         from weightmem.audit import FileSource
 
-        src = FileSource(path, head)
-        tensors = {"weights": src.columns(0, head.dim)}
+        tensors = {"weights": FileSource(path, head).columns(0, head.dim)}
     else:
-        tensors = None
-    try:
-        tensors = tensors or load_file(str(path))
-    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise WeightFormatError(f"{path}: not a readable safetensors file ({e})") from e
+        try:
+            tensors = load_file(str(path))
+        except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+            raise WeightFormatError(f"{path}: not a readable safetensors file ({e})") from e
     extra = {k[len("extra."):]: t for k, t in tensors.items() if k.startswith("extra.")}
     try:
         ws = WeightSet(tensors["weights"], head.layout, head.arch, head.rows, head.provenance,

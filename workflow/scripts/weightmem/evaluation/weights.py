@@ -177,16 +177,30 @@ def nearest_streamed(target, ref, k: int = 1, exclude_self: bool = False, offset
                 for m, row in enumerate(cand)]
     else:
         kept = [[None] * len(row) for row in cand]
+    vals, _ = _fill_exact(kept, cand, target, ref, chunk)
+    return _ranked(cand, vals, range(M), min(k, N))
+
+
+def _fill_exact(kept: list, cand: list, target, ref, chunk: int) -> tuple[list, int]:
+    """``kept`` (per target row, a value per candidate or None) with every None replaced by the
+    pair's exact Σ(a − b)² (:func:`_exact_pairs`: a second read of those rows); and how many."""
     pairs = [(m, n) for m, row in enumerate(cand) for n, v in zip(row, kept[m]) if v is None]
-    exact = iter(_exact_pairs(target, ref, pairs, chunk).tolist())
-    kk = min(k, N)
-    dist = torch.full((M, max(kk, 0)), float("inf"), dtype=torch.float64)
-    idx = torch.zeros(M, max(kk, 0), dtype=torch.long)
-    for m, row in enumerate(cand):  # pass 2's values in the order of ``pairs``
-        vals = [next(exact) if v is None else v for v in kept[m]]
-        order = sorted(range(len(row)), key=lambda i: (vals[i], row[i]))[:kk]
-        for q, i in enumerate(order):
-            dist[m, q], idx[m, q] = vals[i], row[i]
+    if not pairs:
+        return kept, 0
+    exact = iter(_exact_pairs(target, ref, pairs, chunk).tolist())  # in the order of ``pairs``
+    return [[next(exact) if v is None else v for v in row] for row in kept], len(pairs)
+
+
+def _ranked(cand: list, vals: list, rows, kk: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``kk`` nearest of each row's candidates by squared distance (ties: lower index):
+    (distances [len(rows), kk] float32, indices); +inf / 0 where a row has fewer."""
+    dist = torch.full((len(rows), max(kk, 0)), float("inf"), dtype=torch.float64)
+    idx = torch.zeros(len(rows), max(kk, 0), dtype=torch.long)
+    for q, m in enumerate(rows):
+        row, v = cand[m], vals[m]
+        order = sorted(range(len(row)), key=lambda i: (v[i], row[i]))[:kk]
+        for z, i in enumerate(order):
+            dist[q, z], idx[q, z] = v[i], row[i]
     return dist.sqrt().to(torch.float32), idx
 
 
@@ -295,24 +309,13 @@ def nearest_fused(targets: dict, ref, k: int = 2, memory: float = 256e6,
     sure = tol <= rel_exact * approx
     kept = [[tracked.get((m, n), float(approx[m, n]) if sure[m, n] else None) for n in row]
             for m, row in enumerate(cand)]
-    pairs = [(m, n) for m, row in enumerate(cand) for n, v in zip(row, kept[m]) if v is None]
-    if pairs:
-        log("%d candidate pairs recomputed exactly by a second read", len(pairs))
-        block = _Block(targets, ref, first, others)
-        again = iter(_exact_pairs(block, ref, pairs, w).tolist())
-        kept = [[next(again) if v is None else v for v in row] for row in kept]
+    vals, again = _fill_exact(kept, cand, _Block(targets, ref, first, others), ref, w)
+    if again:
+        log("%d candidate pairs recomputed exactly by a second read", again)
     out = {}
     for n in names:
-        lo = first[n]
-        rows = range(lo, lo + targets[n].n)
-        kk = min(k, N)
-        dist = torch.full((len(rows), kk), float("inf"), dtype=torch.float64)
-        idx = torch.zeros(len(rows), kk, dtype=torch.long)
-        for q, m in enumerate(rows):
-            order = sorted(range(len(cand[m])), key=lambda i: (kept[m][i], cand[m][i]))[:kk]
-            for z, i in enumerate(order):
-                dist[q, z], idx[q, z] = kept[m][i], cand[m][i]
-        out[n] = (dist.sqrt().to(torch.float32), idx, ok[lo:lo + targets[n].n].clone())
+        rows = range(first[n], first[n] + targets[n].n)
+        out[n] = (*_ranked(cand, vals, rows, min(k, N)), ok[rows.start:rows.stop].clone())
     return out
 
 

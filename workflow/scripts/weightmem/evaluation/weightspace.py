@@ -19,18 +19,13 @@ def table(name: str, weights_path, train_path, distance: str, is_training: bool,
     from safetensors import safe_open
 
     from weightmem.audit import FileSource
-    from weightmem.io import WeightFormatError, load_weightset
+    from weightmem.io import load_weightset
     from weightmem.runtime import keep_freed_memory
 
     log = log or (lambda *a: None)
     keep_freed_memory()  # the column chunks' buffers are reused, not page-faulted afresh
     src, ref = FileSource(weights_path), FileSource(train_path)
-    if src.dim != ref.dim:
-        raise WeightFormatError(f"{weights_path}: D={src.dim}, the training set has D={ref.dim}")
-    if ref.n - (1 if is_training else 0) < 1:
-        raise WeightFormatError(f"{train_path}: {ref.n} training model(s): the nearest "
-                                f"{'other ' if is_training else ''}training model is undefined "
-                                f"(at least 2 are needed)")
+    _check(src, ref, weights_path, train_path, is_training)
     with safe_open(str(weights_path), framework="pt") as f:
         meta = f.metadata() or {}
     rows = json.loads(meta.get("weightmem.rows", "{}"))
@@ -67,6 +62,26 @@ def table(name: str, weights_path, train_path, distance: str, is_training: bool,
     return _frame(name, d, i, distance, rows)
 
 
+def _check(src, ref, weights_path, train_path, is_training: bool) -> None:
+    """A set's columns are the training set's, and the training set has a nearest (other)
+    model to offer."""
+    from weightmem.io import WeightFormatError
+
+    if src.dim != ref.dim:
+        raise WeightFormatError(f"{weights_path}: D={src.dim}, the training set has D={ref.dim}")
+    if ref.n - (1 if is_training else 0) < 1:
+        raise WeightFormatError(f"{train_path}: {ref.n} training model(s): the nearest "
+                                f"{'other ' if is_training else ''}training model is undefined "
+                                f"(at least 2 are needed)")
+
+
+def log_table(log, name: str, df: pd.DataFrame) -> None:
+    """The line a table job logs about one set's table."""
+    log("%s: %d models, median min L2 %.4g, %d non-finite", name, len(df),
+        float(np.nanmedian(df.min_l2.replace(np.inf, np.nan))) if df.finite.any()
+        else float("nan"), int((~df.finite).sum()))
+
+
 def _frame(name: str, d, i, distance: str, rows: dict, finite=None) -> pd.DataFrame:
     """The table of one set from its k-nearest distances and indices (torch [M, k]); ``finite``:
     the rows with no NaN/inf value (default: those with a finite nearest distance)."""
@@ -98,21 +113,17 @@ def tables(paths: dict, train_path, memory: float = 256e6, progress=None,
 
     from weightmem.audit import FileSource
     from weightmem.evaluation.weights import nearest_fused
-    from weightmem.io import WeightFormatError, read_weightset_header
+    from weightmem.io import read_weightset_header
     from weightmem.runtime import keep_freed_memory
 
     keep_freed_memory()
-    ref = FileSource(train_path)
-    if ref.n < 2:
-        raise WeightFormatError(f"{train_path}: {ref.n} training model(s): the nearest other "
-                                f"training model is undefined (at least 2 are needed)")
     heads = {n: read_weightset_header(p) for n, p in paths.items()}
     same = Path(train_path).resolve()  # the training set's own table: self excluded
-    srcs = {n: ref if Path(p).resolve() == same else FileSource(p, heads[n])
-            for n, p in paths.items()}
+    own = [n for n, p in paths.items() if Path(p).resolve() == same]
+    ref = FileSource(train_path, heads[own[0]] if own else None)
+    srcs = {n: ref if n in own else FileSource(p, heads[n]) for n, p in paths.items()}
     for n, src in srcs.items():
-        if src.dim != ref.dim:
-            raise WeightFormatError(f"{paths[n]}: D={src.dim}, the training set has D={ref.dim}")
+        _check(src, ref, paths[n], train_path, src is ref)
     out = nearest_fused(srcs, ref, k=2, memory=memory, progress=progress,
                         log=log or (lambda *a: None))
     return {n: _frame(n, *out[n][:2], "plain", heads[n].rows, finite=out[n][2].numpy())
@@ -128,9 +139,7 @@ def evaluate_behaviour(inputs, output: str, params, ctx) -> None:
 def evaluate_table(name: str, inputs, params, ctx) -> pd.DataFrame:
     df = table(name, inputs.weights, inputs.train_weights, params.distance,
                is_training=(name == "training"), log=ctx.log.info)
-    ctx.log.info("%s: %d models, median min L2 %.4g, %d non-finite", name, len(df),
-                 float(np.nanmedian(df.min_l2.replace(np.inf, np.nan))) if df.finite.any()
-                 else float("nan"), int((~df.finite).sum()))
+    log_table(ctx.log.info, name, df)
     return df
 
 
